@@ -1,0 +1,294 @@
+"""The local backend: runs an execution on one machine, in-process.
+
+One scheduler loop drives the pure engine. Task handlers (plain Python callables standing in
+for Lambda functions) run on a pool of daemon worker threads; Parallel branches and Map
+iterations are concurrent branches of the loop, joined with the engine's
+:class:`~heaviside.engine.fanout.JoinTracker`; Waits and retry backoffs are timers on the
+clock (a :class:`~heaviside.runtime.clock.VirtualClock` jumps to the next timer when nothing
+else can happen). Task ``TimeoutSeconds`` is enforced against the handler's real running time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from random import Random
+from typing import Any
+
+from heaviside.backends.local_lambda import LambdaPool, TaskResult
+from heaviside.definition.model import Definition
+from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
+from heaviside.engine.fanout import JoinOutcome, JoinTracker
+from heaviside.engine.interpreter import Engine
+from heaviside.errors import TIMEOUT
+from heaviside.runtime.clock import Clock
+from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord
+from heaviside.types import JSON
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(eq=False)
+class _Branch:
+    """A running machine: the execution itself, or one Parallel branch / Map iteration."""
+
+    parent: _Join | None = None
+    index: int = 0
+    cancelled: bool = False
+    active_join: _Join | None = None
+
+
+@dataclass(eq=False)
+class _Join:
+    fork: Fork
+    owner: _Branch
+    tracker: JoinTracker
+    next_child: int = 0
+    running: list[_Branch] = field(default_factory=list)
+
+
+@dataclass(order=True)
+class _Timer:
+    due: Any
+    sequence: int
+    branch: _Branch = field(compare=False)
+    effect: ScheduleWait | None = field(compare=False)  # None: the execution's own timeout
+
+
+class LocalScheduler:
+    """Runs one execution to its end. Use :func:`heaviside.backends.local.run_execution`."""
+
+    def __init__(
+        self,
+        definition: Definition,
+        execution: Execution,
+        record: ExecutionRecord,
+        lambdas: LambdaPool,
+        clock: Clock,
+        random: Random,
+    ) -> None:
+        self.engine = Engine(definition, execution, random)
+        self.definition = definition
+        self.record = record
+        self.lambdas = lambdas
+        self.clock = clock
+        self.root = _Branch()
+        self.ready: deque[tuple[_Branch, Step]] = deque()
+        self.timers: list[_Timer] = []
+        self.sequence = itertools.count()
+        self.completions: queue.Queue[TaskResult] = queue.Queue()
+        self.in_flight: dict[int, tuple[_Branch, InvokeTask, float | None]] = {}
+        self.done = False
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> ExecutionRecord:
+        now = self.clock.now()
+        self.record.record([Event("ExecutionStarted", {"input": self.record.input})], now)
+        if self.definition.timeout_seconds is not None:
+            from datetime import timedelta
+
+            due = now + timedelta(seconds=self.definition.timeout_seconds)
+            heapq.heappush(self.timers, _Timer(due, next(self.sequence), self.root, None))
+        self.ready.append((self.root, self.engine.start(now)))
+        while not self.done:
+            while self.ready and not self.done:
+                branch, step = self.ready.popleft()
+                self._perform(branch, step)
+            if self.done:
+                break
+            self._wait_for_something()
+        return self.record
+
+    def _wait_for_something(self) -> None:
+        """Block until a task completes, a task times out or a timer is due."""
+        deadline = min((d for _, _, d in self.in_flight.values() if d is not None), default=None)
+        if self.timers and not self.in_flight and self.clock.virtual:
+            self._fire_timer(heapq.heappop(self.timers))
+            return
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if self.timers and not self.clock.virtual:
+            until_timer = (self.timers[0].due - self.clock.now()).total_seconds()
+            timeout = until_timer if timeout is None else min(timeout, until_timer)
+            if timeout <= 0:
+                self._fire_timer(heapq.heappop(self.timers))
+                return
+        if not self.in_flight and timeout is None:
+            raise RuntimeError("local scheduler stalled: nothing running and nothing scheduled")
+        try:
+            result = self.completions.get(timeout=timeout)
+        except queue.Empty:
+            self._expire_tasks()
+            return
+        self._complete_task(result)
+
+    # ------------------------------------------------------------------ effects
+
+    def _perform(self, branch: _Branch, step: Step) -> None:
+        if branch.cancelled:
+            return
+        now = self.clock.now()
+        self.record.record(step.events, now)
+        effect: Effect = step.effect
+        if isinstance(effect, InvokeTask):
+            ticket = self.lambdas.submit(effect, self.completions)
+            deadline = None if effect.timeout_seconds is None else time.monotonic() + effect.timeout_seconds
+            self.in_flight[ticket] = (branch, effect, deadline)
+            self.record.record([Event(effect.event_prefix + "Started", {"resource": effect.resource})], now)
+        elif isinstance(effect, ScheduleWait):
+            heapq.heappush(self.timers, _Timer(effect.until, next(self.sequence), branch, effect))
+        elif isinstance(effect, Fork):
+            self._fork(branch, effect)
+        elif isinstance(effect, Succeeded):
+            self._branch_ended(branch, effect, None)
+        else:
+            self._branch_ended(branch, None, effect)
+
+    def _fork(self, branch: _Branch, fork: Fork) -> None:
+        join = _Join(fork, branch, JoinTracker(fork))
+        branch.active_join = join
+        if not fork.children:
+            self._join_done(join, JoinOutcome(results=[]))
+            return
+        window = fork.max_concurrency or len(fork.children)
+        for _ in range(min(window, len(fork.children))):
+            self._start_child(join)
+
+    def _start_child(self, join: _Join) -> None:
+        index = join.next_child
+        join.next_child += 1
+        child = _Branch(parent=join, index=index)
+        join.running.append(child)
+        spec = join.fork.children[index]
+        now = self.clock.now()
+        if join.fork.kind == "Map":
+            name = join.fork.frame.state
+            self.record.record([Event("MapIterationStarted", {"name": name, "index": index})], now)
+        self.ready.append((child, self.engine.start_machine(spec.machine, spec.input, spec.variables, now)))
+
+    def _branch_ended(self, branch: _Branch, success: Succeeded | None, failure: Failed | None) -> None:
+        join = branch.parent
+        if join is None:
+            self._finish_execution(success, failure)
+            return
+        join.running.remove(branch)
+        now = self.clock.now()
+        if join.fork.kind == "Map":
+            kind = "MapIterationSucceeded" if success else "MapIterationFailed"
+            self.record.record([Event(kind, {"name": join.fork.frame.state, "index": branch.index})], now)
+        if success is not None:
+            outcome = join.tracker.succeeded(branch.index, success.output)
+        else:
+            assert failure is not None
+            outcome = join.tracker.failed(branch.index, failure.error, failure.cause)
+        if outcome is not None:
+            self._join_done(join, outcome)
+        elif join.next_child < len(join.fork.children):
+            self._start_child(join)
+
+    def _join_done(self, join: _Join, outcome: JoinOutcome) -> None:
+        _cancel(join)
+        join.owner.active_join = None
+        now = self.clock.now()
+        if outcome.failed:
+            assert outcome.error is not None
+            step = self.engine.join_failed(join.fork, outcome.error, outcome.cause, now)
+        else:
+            assert outcome.results is not None
+            step = self.engine.join(join.fork, outcome.results, now)
+        self.ready.append((join.owner, step))
+
+    def _fire_timer(self, timer: _Timer) -> None:
+        if timer.effect is None:
+            self._time_out_execution()
+            return
+        if timer.branch.cancelled:
+            return
+        self.clock.advance_to(timer.due)
+        self.ready.append((timer.branch, self.engine.resume_after_wait(timer.effect.frame, self.clock.now())))
+
+    def _complete_task(self, result: TaskResult) -> None:
+        entry = self.in_flight.pop(result.ticket, None)
+        if entry is None:
+            return  # already timed out: a late answer changes nothing
+        branch, effect, _ = entry
+        if branch.cancelled:
+            return
+        now = self.clock.now()
+        if result.error is None:
+            step = self.engine.task_succeeded(effect, result.output, now)
+        else:
+            step = self.engine.task_failed(effect, result.error, result.cause, now)
+        self.ready.append((branch, step))
+
+    def _expire_tasks(self) -> None:
+        moment = time.monotonic()
+        for ticket, (branch, effect, deadline) in list(self.in_flight.items()):
+            if deadline is not None and deadline <= moment:
+                del self.in_flight[ticket]
+                if branch.cancelled:
+                    continue
+                cause = f"Task timed out after {effect.timeout_seconds} seconds"
+                step = self.engine.task_failed(effect, TIMEOUT, cause, self.clock.now())
+                self.ready.append((branch, step))
+
+    # ------------------------------------------------------------------ the end
+
+    def _finish_execution(self, success: Succeeded | None, failure: Failed | None) -> None:
+        now = self.clock.now()
+        record = self.record
+        if success is not None:
+            record.status, record.output = SUCCEEDED, success.output
+            record.record([Event("ExecutionSucceeded", {"output": success.output})], now)
+        else:
+            assert failure is not None
+            record.status, record.error, record.cause = FAILED, failure.error, failure.cause
+            record.record([Event("ExecutionFailed", {"error": failure.error, "cause": failure.cause})], now)
+        record.stop_date = now
+        self.done = True
+
+    def _time_out_execution(self) -> None:
+        timeout = self.definition.timeout_seconds
+        due = self.record.start_date
+        from datetime import timedelta
+
+        self.clock.advance_to(due + timedelta(seconds=timeout or 0))
+        now = self.clock.now()
+        self.root.cancelled = True
+        if self.root.active_join is not None:
+            _cancel(self.root.active_join)
+        record = self.record
+        record.status, record.error = TIMED_OUT, TIMEOUT
+        record.cause = f"The execution exceeded its TimeoutSeconds of {timeout} seconds"
+        record.record([Event("ExecutionTimedOut", {"error": record.error, "cause": record.cause})], now)
+        record.stop_date = now
+        self.done = True
+
+
+def _cancel(join: _Join) -> None:
+    """Stop every still-running child of a join, and their own forks, recursively."""
+    for child in join.running:
+        child.cancelled = True
+        if child.active_join is not None:
+            _cancel(child.active_join)
+    join.running.clear()
+    join.next_child = len(join.fork.children)
+
+
+def handlers_view(handlers: Mapping[str, Handler] | None) -> dict[str, Handler]:
+    return dict(handlers or {})
+
+
+def describe_output(record: ExecutionRecord) -> JSON:
+    """What ``heaviside run`` prints: the output, or the error object of a failed run."""
+    if record.status == SUCCEEDED:
+        return record.output
+    failure: dict[str, Any] = {"Error": record.error}
+    if record.cause is not None:
+        failure["Cause"] = record.cause
+    return failure

@@ -1,0 +1,133 @@
+"""Local stand-in for AWS Lambda: Python callables invoked on daemon worker threads.
+
+Each invocation gets its event as Lambda would deliver it (a fresh copy decoded from JSON)
+and a Lambda-like context object; the return value must be JSON-serialisable, as Lambda
+requires. An exception becomes Lambda's error report (class name + JSON cause). A task whose
+function has no handler fails clearly with ``Lambda.ResourceNotFoundException``.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from heaviside.engine.effects import InvokeTask
+from heaviside.engine.io import PAYLOAD_LIMIT_BYTES
+from heaviside.engine.tasks import lambda_error
+from heaviside.errors import DATA_LIMIT_EXCEEDED, TASK_FAILED
+from heaviside.types import JSON
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    ticket: int
+    output: JSON = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class LambdaContext:
+    """The parts of Lambda's context object handlers commonly use."""
+
+    def __init__(self, function_name: str, timeout_seconds: float | None, task_context: Mapping[str, Any]) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = 128
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self.state_context = task_context  # heaviside extra: the $$ context object of the Task
+        self._deadline = time.monotonic() + (timeout_seconds if timeout_seconds is not None else 900)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LambdaPool:
+    """Finds a task's handler and runs it on a worker thread; results go to a queue."""
+
+    def __init__(self, handlers: Mapping[str, Handler], max_workers: int = 64) -> None:
+        self.handlers = dict(handlers)
+        self.max_workers = max_workers
+        self._work: queue.Queue[tuple[int, InvokeTask, queue.Queue[TaskResult]]] = queue.Queue()
+        self._workers = 0
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._tickets = 0
+
+    def submit(self, effect: InvokeTask, results: queue.Queue[TaskResult]) -> int:
+        with self._lock:
+            self._tickets += 1
+            ticket = self._tickets
+            if self._idle == 0 and self._workers < self.max_workers:
+                self._workers += 1
+                threading.Thread(target=self._worker, name=f"heaviside-lambda-{self._workers}", daemon=True).start()
+        self._work.put((ticket, effect, results))
+        return ticket
+
+    def _worker(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            ticket, effect, results = self._work.get()
+            with self._lock:
+                self._idle -= 1
+            results.put(self.invoke(ticket, effect))
+
+    def resolve(self, effect: InvokeTask) -> tuple[str, Handler | None]:
+        """(the name the handler is looked up by, the handler or None)."""
+        if effect.function_name is not None:
+            return effect.function_name, self.handlers.get(effect.function_name) or self.handlers.get(effect.resource)
+        return effect.resource, self.handlers.get(effect.resource)
+
+    def invoke(self, ticket: int, effect: InvokeTask) -> TaskResult:
+        name, handler = self.resolve(effect)
+        if handler is None:
+            return TaskResult(ticket, error=_missing_error(effect), cause=self._missing_cause(effect, name))
+        try:
+            event = json.loads(json.dumps(effect.payload))
+        except (TypeError, ValueError) as exc:  # pragma: no cover - engine data is JSON by construction
+            return TaskResult(ticket, error=TASK_FAILED, cause=f"task input is not JSON: {exc}")
+        context = LambdaContext(name, effect.timeout_seconds, effect.context)
+        try:
+            returned = handler(event, context)
+        except Exception as exc:  # the handler's failure is the task's failure, as on Lambda
+            error, cause = lambda_error(exc)
+            return TaskResult(ticket, error=error, cause=cause)
+        try:
+            text = json.dumps(returned, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            message = f"Unable to marshal response: {exc}"
+            cause = json.dumps({"errorMessage": message, "errorType": "Runtime.MarshalError"})
+            return TaskResult(ticket, error="Runtime.MarshalError", cause=cause)
+        if len(text.encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
+            return TaskResult(
+                ticket,
+                error=DATA_LIMIT_EXCEEDED,
+                cause=f"The task '{effect.frame.state}' returned a result with a size exceeding the maximum "
+                      "number of bytes service limit.",
+            )
+        return TaskResult(ticket, output=json.loads(text))
+
+    def _missing_cause(self, effect: InvokeTask, name: str) -> str:
+        known = ", ".join(sorted(self.handlers)) or "none"
+        if effect.function_name is not None or effect.event_prefix == "LambdaFunction":
+            return (f"Function not found: no local handler named '{name}' for state '{effect.frame.state}' "
+                    f"(resource {effect.resource}); handlers provided: {known}")
+        return (f"The local backend has no handler for resource '{effect.resource}' (state '{effect.frame.state}'); "
+                f"register one under that resource ARN; handlers provided: {known}")
+
+
+def _missing_error(effect: InvokeTask) -> str:
+    if effect.function_name is not None or effect.event_prefix == "LambdaFunction":
+        return "Lambda.ResourceNotFoundException"
+    return TASK_FAILED

@@ -1,0 +1,198 @@
+"""The ``heaviside`` command line: run, validate and graph state machines.
+
+Exit codes: 0 success; 1 the execution failed (stdout holds ``{"Error", "Cause"}``);
+2 bad usage, an invalid definition or bad input (every problem on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from heaviside.errors import DefinitionError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with what the user gave us: printed in plain words, exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.command(args)
+        return code
+    except DefinitionError as exc:
+        source = getattr(args, "definition", "definition")
+        print(f"{source}: invalid definition ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except UsageError as exc:
+        print(f"heaviside: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("heaviside: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in heaviside: say so plainly; the traceback only on request
+        if os.environ.get("HEAVISIDE_DEBUG"):
+            traceback.print_exc()
+        print(f"heaviside: internal error: {type(exc).__name__}: {exc} "
+              "(set HEAVISIDE_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="heaviside",
+        description="Run Amazon States Language state machines locally, validate and draw them.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run a state machine locally",
+        description="Run a state machine on this machine. Prints the output as JSON (exit 0) or "
+        '{"Error": ..., "Cause": ...} when the execution fails (exit 1). An invalid definition or input '
+        "exits 2 with every problem on stderr.",
+    )
+    run.add_argument("definition", help="the ASL definition file (JSON or YAML)")
+    given = run.add_mutually_exclusive_group()
+    given.add_argument("--input", help="the execution input as JSON text (default: {})")
+    given.add_argument("--input-file", help="a file holding the execution input as JSON")
+    run.add_argument("--handlers", action="append", default=[], metavar="PATH.py",
+                     help="a Python file whose top-level functions serve as the Lambda functions of the same "
+                          "name (repeatable)")
+    run.add_argument("--skip-waits", action="store_true",
+                     help="virtual clock: Waits and retry intervals of any length finish instantly")
+    run.add_argument("--name", help="the execution name (default: a random UUID)")
+    run.add_argument("--history", metavar="FILE", help="write the execution history (AWS event shape) as JSON")
+    run.set_defaults(command=_run)
+
+    validate = commands.add_parser(
+        "validate", help="check definitions", description="Report every problem in each definition with its "
+        "JSON Pointer. Exit 0 when all are valid, 2 otherwise.")
+    validate.add_argument("definitions", nargs="+", metavar="DEFINITION")
+    validate.set_defaults(command=_validate)
+
+    graph = commands.add_parser(
+        "graph", help="draw a state machine", description="Print the state machine as a Mermaid or Graphviz "
+        "diagram (Parallel branches and Map processors as subgraphs, Catch edges dashed).")
+    graph.add_argument("definition")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.set_defaults(command=_graph)
+    return parser
+
+
+# ---------------------------------------------------------------------- run
+
+
+def _run(args: argparse.Namespace) -> int:
+    from heaviside.definition.loader import load_definition, read_definition_file
+    from heaviside.runner import InvalidExecutionInput, run_local
+
+    definition = load_definition(read_definition_file(args.definition))
+    input_value = _read_input(args.input, args.input_file)
+    handlers: dict[str, Callable[[Any, Any], Any]] = {}
+    for path in args.handlers:
+        handlers.update(load_handlers(path))
+    try:
+        record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
+                           name=args.name, state_machine_name=Path(args.definition).stem or "local")
+    except InvalidExecutionInput as exc:
+        raise UsageError(str(exc)) from None
+    if args.history:
+        Path(args.history).write_text(json.dumps(record.history(), indent=2))
+    from heaviside.backends.local import describe_output
+
+    print(json.dumps(describe_output(record), ensure_ascii=False))
+    return EXIT_OK if record.succeeded else EXIT_FAILED
+
+
+def _read_input(text: str | None, file: str | None) -> Any:
+    source = "--input"
+    if file is not None:
+        source = file
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read input file {file}: {exc}") from None
+    if text is None:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"Invalid State Machine Execution Input ({source}): not JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}"
+        ) from None
+
+
+def load_handlers(path: str) -> dict[str, Callable[[Any, Any], Any]]:
+    """Every public top-level function defined in the Python file ``path``, by name."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"handlers file {path} does not exist")
+    module_name = f"heaviside_handlers_{abs(hash(str(file.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot load handlers file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file.parent.resolve()))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        raise UsageError(f"handlers file {path} failed to import: {detail}") from None
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module_name and not name.startswith("_")
+    }
+
+
+# ---------------------------------------------------------------------- validate, graph
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from heaviside.definition.loader import read_definition_file
+    from heaviside.definition.validation import validate_definition
+
+    invalid = False
+    for path in args.definitions:
+        try:
+            problems = validate_definition(read_definition_file(path))
+        except DefinitionError as exc:
+            problems = exc.problems
+        if problems:
+            invalid = True
+            print(f"{path}: {len(problems)} problem(s)")
+            for problem in problems:
+                print(f"  {problem}")
+        else:
+            print(f"{path}: valid")
+    return EXIT_INVALID if invalid else EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from heaviside.definition.loader import load_definition, read_definition_file
+    from heaviside.graph import render_graph
+
+    document = read_definition_file(args.definition)
+    load_definition(document)  # reject invalid definitions with their problems
+    print(render_graph(document, args.format))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

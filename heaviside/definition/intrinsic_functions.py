@@ -1,0 +1,405 @@
+"""The 18 ASL intrinsic functions: what each does with its evaluated arguments, and its arity.
+
+Owns the registry :data:`FUNCTIONS` (``"States.Format"`` -> :class:`IntrinsicFunction`) and
+the behaviour of every function as AWS Step Functions runs it (rounding, limits, rendering
+quirks). Parsing, argument evaluation and compile-time checks live in
+:mod:`heaviside.definition.intrinsics`. Every invalid argument raises
+``StatesError("States.Runtime", ...)`` naming the function and the argument.
+
+Randomness (``States.UUID``, unseeded ``States.MathRandom``) comes only from ``scope.random``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Final
+
+from heaviside.definition.paths import Scope
+from heaviside.errors import RUNTIME, StatesError
+from heaviside.types import JSON
+
+#: An implementation: evaluated arguments (already arity-checked) and the scope -> result.
+Implementation = Callable[[Sequence[JSON], Scope], JSON]
+
+FORMAT: Final = "States.Format"
+MAX_TEXT_LENGTH: Final = 10_000  # States.Base64Encode / Base64Decode / Hash input limit
+MAX_RANGE_LENGTH: Final = 1_000  # States.ArrayRange result limit
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
+HASH_ALGORITHMS: Final = ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512")
+
+
+@dataclass(frozen=True)
+class IntrinsicFunction:
+    """One registered function: its name, implementation and how many arguments it takes."""
+
+    name: str
+    implementation: Implementation
+    min_args: int
+    max_args: int | None  # None: no upper bound
+
+    def accepts(self, count: int) -> bool:
+        return count >= self.min_args and (self.max_args is None or count <= self.max_args)
+
+    def arity_text(self) -> str:
+        """``"2 arguments"``, ``"2 or 3 arguments"``, ``"at least 1 argument"``."""
+        low, high = self.min_args, self.max_args
+        if high is None:
+            return f"at least {_plural(low, 'argument')}"
+        return _plural(low, "argument") if low == high else f"{low} or {_plural(high, 'argument')}"
+
+    def __call__(self, args: Sequence[JSON], scope: Scope) -> JSON:
+        return self.implementation(args, scope)
+
+
+@dataclass(frozen=True)
+class FormatTemplate:
+    """A States.Format template split at its ``{}`` placeholders (escaped braces already literal)."""
+
+    parts: tuple[str, ...]
+
+    @property
+    def placeholders(self) -> int:
+        return len(self.parts) - 1
+
+    @classmethod
+    def from_string(cls, text: str) -> FormatTemplate:
+        """A template that arrived as a value (from a path or a nested call): every ``{}`` counts."""
+        return cls(tuple(text.split("{}")))
+
+
+FUNCTIONS: dict[str, IntrinsicFunction] = {}
+
+
+def _register(name: str, min_args: int, max_args: int | None) -> Callable[[Implementation], Implementation]:
+    def decorate(implementation: Implementation) -> Implementation:
+        FUNCTIONS[name] = IntrinsicFunction(name, implementation, min_args, max_args)
+        return implementation
+
+    return decorate
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _fail(function: str, message: str) -> StatesError:
+    return StatesError(RUNTIME, f"{function}: {message}")
+
+
+def _kind(value: JSON) -> str:
+    kinds = {bool: "a boolean", type(None): "null", int: "a number", float: "a number", str: "a string"}
+    return kinds.get(type(value)) or ("an array" if isinstance(value, list) else "an object")
+
+
+def _preview(value: JSON) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wrong(function: str, position: int, label: str, expected: str, value: JSON) -> StatesError:
+    return _fail(
+        function,
+        f"argument {position} ({label}) must be {expected}, but it is {_kind(value)}: {_preview(value)}",
+    )
+
+
+def is_number(value: JSON) -> bool:
+    """JSON numbers only: ``True``/``False`` are booleans, never numbers."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def java_round(value: int | float) -> int:
+    """Java ``Math.round``: the nearest integer, halves toward positive infinity (exact)."""
+    if isinstance(value, int):
+        return value
+    return math.floor(Fraction(value) + Fraction(1, 2))
+
+
+def _integer(function: str, position: int, label: str, value: JSON, *, round_it: bool = True) -> int:
+    """An integer argument; non-integral numbers are rounded Java-style when ``round_it``."""
+    if not is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        raise _wrong(function, position, label, "a number", value)
+    if isinstance(value, float) and not value.is_integer() and not round_it:
+        raise _wrong(function, position, label, "an integer", value)
+    return java_round(value)
+
+
+def _string(function: str, position: int, label: str, value: JSON) -> str:
+    if not isinstance(value, str):
+        raise _wrong(function, position, label, "a string", value)
+    return value
+
+
+def _array(function: str, position: int, label: str, value: JSON) -> list[JSON]:
+    if not isinstance(value, list):
+        raise _wrong(function, position, label, "an array", value)
+    return value
+
+
+def _object(function: str, position: int, label: str, value: JSON) -> dict[str, JSON]:
+    if not isinstance(value, dict):
+        raise _wrong(function, position, label, "an object", value)
+    return value
+
+
+def _limited_text(function: str, value: JSON, label: str) -> str:
+    text = _string(function, 1, label, value)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise _fail(
+            function, f"argument 1 ({label}) is {len(text)} characters; the limit is {MAX_TEXT_LENGTH}"
+        )
+    return text
+
+
+def equality_key(value: JSON) -> Any:
+    """A hashable key equal for JSON-equal values: ``1 == 1.0``, ``1 != true``, objects unordered."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if is_number(value):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("array", tuple(equality_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((key, equality_key(item)) for key, item in value.items()))
+    return (type(value).__name__, value)
+
+
+def _compact_json(value: JSON) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _render(value: JSON) -> str:
+    """How States.Format shows a value: strings bare, scalars JSON-style, containers Java-style."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_render(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(item) for item in value) + "]"
+    return json.dumps(value)  # null, true/false, numbers
+
+
+def _random_source(function: str, scope: Scope) -> random.Random:
+    source = scope.random
+    if not isinstance(source, random.Random):
+        raise _fail(function, "the evaluation scope has no source of randomness (Scope.random is not set)")
+    return source
+
+
+# -------------------------------------------------------------------------------------- functions
+
+
+@_register(FORMAT, 1, None)
+def _format(args: Sequence[JSON], scope: Scope) -> JSON:
+    template, values = args[0], args[1:]
+    if isinstance(template, str):
+        template = FormatTemplate.from_string(template)
+    if not isinstance(template, FormatTemplate):
+        raise _wrong(FORMAT, 1, "template", "a string", template)
+    if template.placeholders != len(values):
+        raise _fail(
+            FORMAT,
+            f"the template has {_plural(template.placeholders, 'placeholder')} ('{{}}') "
+            f"but {_plural(len(values), 'value')} followed it",
+        )
+    pieces = [template.parts[0]]
+    for value, part in zip(values, template.parts[1:], strict=True):
+        pieces.append(_render(value))
+        pieces.append(part)
+    return "".join(pieces)
+
+
+@_register("States.StringToJson", 1, 1)
+def _string_to_json(args: Sequence[JSON], scope: Scope) -> JSON:
+    text = _string("States.StringToJson", 1, "string", args[0])
+    if not text.strip():
+        return None
+
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON value")
+
+    try:
+        return json.loads(text, parse_constant=reject_constant)
+    except ValueError as exc:
+        message = f"argument 1 is not valid JSON ({exc}): {_preview(text)}"
+        raise _fail("States.StringToJson", message) from None
+
+
+@_register("States.JsonToString", 1, 1)
+def _json_to_string(args: Sequence[JSON], scope: Scope) -> JSON:
+    return _compact_json(args[0])
+
+
+@_register("States.Array", 0, None)
+def _array_of(args: Sequence[JSON], scope: Scope) -> JSON:
+    return list(args)
+
+
+@_register("States.ArrayPartition", 2, 2)
+def _array_partition(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.ArrayPartition"
+    items = _array(name, 1, "array", args[0])
+    size = _integer(name, 2, "chunk size", args[1])
+    if size <= 0:
+        raise _fail(name, f"argument 2 (chunk size) must be greater than 0, but it is {size}")
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+@_register("States.ArrayContains", 2, 2)
+def _array_contains(args: Sequence[JSON], scope: Scope) -> JSON:
+    items = _array("States.ArrayContains", 1, "array", args[0])
+    wanted = equality_key(args[1])
+    return any(equality_key(item) == wanted for item in items)
+
+
+@_register("States.ArrayRange", 3, 3)
+def _array_range(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.ArrayRange"
+    first = _integer(name, 1, "first", args[0])
+    last = _integer(name, 2, "last", args[1])
+    step = _integer(name, 3, "step", args[2])
+    if step == 0:
+        raise _fail(name, "argument 3 (step) must not be 0")
+    numbers = range(first, last + (1 if step > 0 else -1), step)
+    if len(numbers) > MAX_RANGE_LENGTH:
+        raise _fail(name, f"the range would have {len(numbers)} elements; the limit is {MAX_RANGE_LENGTH}")
+    return list(numbers)
+
+
+@_register("States.ArrayGetItem", 2, 2)
+def _array_get_item(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.ArrayGetItem"
+    items = _array(name, 1, "array", args[0])
+    index = _integer(name, 2, "index", args[1], round_it=False)
+    if not 0 <= index < len(items):
+        raise _fail(
+            name, f"argument 2 (index) {index} is out of range for an array of {_plural(len(items), 'item')}"
+        )
+    return items[index]
+
+
+@_register("States.ArrayLength", 1, 1)
+def _array_length(args: Sequence[JSON], scope: Scope) -> JSON:
+    return len(_array("States.ArrayLength", 1, "array", args[0]))
+
+
+@_register("States.ArrayUnique", 1, 1)
+def _array_unique(args: Sequence[JSON], scope: Scope) -> JSON:
+    seen: set[Any] = set()
+    unique: list[JSON] = []
+    for item in _array("States.ArrayUnique", 1, "array", args[0]):
+        key = equality_key(item)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+@_register("States.Base64Encode", 1, 1)
+def _base64_encode(args: Sequence[JSON], scope: Scope) -> JSON:
+    text = _limited_text("States.Base64Encode", args[0], "string to encode")
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+@_register("States.Base64Decode", 1, 1)
+def _base64_decode(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.Base64Decode"
+    text = _limited_text(name, args[0], "base64 data")
+    padded = text + "=" * (-len(text) % 4) if "=" not in text else text
+    try:
+        return base64.b64decode(padded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _fail(name, f"argument 1 is not base64-encoded UTF-8 text ({exc}): {_preview(text)}") from None
+
+
+@_register("States.Hash", 2, 2)
+def _hash(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.Hash"
+    data = args[0] if isinstance(args[0], str) else _compact_json(args[0])
+    text = _limited_text(name, data, "data")
+    algorithm = _string(name, 2, "algorithm", args[1])
+    if algorithm not in HASH_ALGORITHMS:
+        choices = ", ".join(HASH_ALGORITHMS)
+        raise _fail(name, f"argument 2 (algorithm) must be one of {choices}, but it is {algorithm!r}")
+    return hashlib.new(algorithm.replace("-", "").lower(), text.encode("utf-8")).hexdigest()
+
+
+def _deep_merge(left: dict[str, JSON], right: dict[str, JSON]) -> dict[str, JSON]:
+    merged = dict(left)
+    for key, value in right.items():
+        old = merged.get(key)
+        merged[key] = _deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
+@_register("States.JsonMerge", 3, 3)
+def _json_merge(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.JsonMerge"
+    left = _object(name, 1, "first object", args[0])
+    right = _object(name, 2, "second object", args[1])
+    deep = args[2]
+    if not isinstance(deep, bool):
+        raise _wrong(name, 3, "deep merge flag", "true or false", deep)
+    return _deep_merge(left, right) if deep else {**left, **right}
+
+
+@_register("States.MathRandom", 2, 3)
+def _math_random(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.MathRandom"
+    start = _integer(name, 1, "start", args[0])
+    end = _integer(name, 2, "end", args[1])
+    if start >= end:
+        raise _fail(name, f"argument 1 (start, {start}) must be less than argument 2 (end, {end})")
+    source = random.Random(_integer(name, 3, "seed", args[2])) if len(args) == 3 else _random_source(name, scope)
+    return source.randrange(start, end)
+
+
+@_register("States.MathAdd", 2, 2)
+def _math_add(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.MathAdd"
+    total = 0
+    for position, (label, value) in enumerate(zip(("first", "second"), args, strict=True), start=1):
+        number = _integer(name, position, label + " number", value)
+        if not INT32_MIN <= number <= INT32_MAX:
+            raise _fail(name, f"argument {position} ({number}) is outside the 32-bit integer range")
+        total += number
+    if not INT32_MIN <= total <= INT32_MAX:
+        raise _fail(name, f"the sum {total} is outside the 32-bit integer range")
+    return total
+
+
+@_register("States.StringSplit", 2, 2)
+def _string_split(args: Sequence[JSON], scope: Scope) -> JSON:
+    name = "States.StringSplit"
+    text = _string(name, 1, "string", args[0])
+    delimiters = _string(name, 2, "delimiters", args[1])
+    if not delimiters:
+        return [text] if text else []
+    first = delimiters[0]
+    for other in delimiters[1:]:
+        text = text.replace(other, first)
+    return [token for token in text.split(first) if token]
+
+
+@_register("States.UUID", 0, 0)
+def _uuid(args: Sequence[JSON], scope: Scope) -> JSON:
+    bits = _random_source("States.UUID", scope).getrandbits(128)
+    bits = (bits & ~(0xF << 76)) | (0x4 << 76)  # version 4
+    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

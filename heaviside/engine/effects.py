@@ -1,0 +1,135 @@
+"""What the engine hands back to the runtime: positions, effects and history events, as data.
+
+A :class:`Frame` is where one branch of an execution stands (state, raw input, retry
+bookkeeping, visible variables); it holds only JSON-able values so a runtime can persist it
+(the AWS envelope carries it). Each engine call returns a :class:`Step`: the history events it
+produced and exactly one effect for the runtime to perform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from heaviside.definition.model import Machine
+from heaviside.types import JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """Execution-wide facts the context object (``$$``) exposes; constant for a run."""
+
+    id: str
+    name: str
+    start_time: str
+    input: JSON
+    state_machine_id: str
+    state_machine_name: str
+    role_arn: str = "arn:aws:iam::123456789012:role/heaviside-local"
+    redrive_count: int = 0
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "Execution": {
+                "Id": self.id,
+                "Input": self.input,
+                "Name": self.name,
+                "RoleArn": self.role_arn,
+                "StartTime": self.start_time,
+                "RedriveCount": self.redrive_count,
+            },
+            "StateMachine": {"Id": self.state_machine_id, "Name": self.state_machine_name},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One branch's position: the state it is in and what that state needs to finish."""
+
+    state: str
+    input: JSON  # the state's raw input (ResultPath merges into it)
+    entered: datetime
+    retry_count: int = 0
+    retrier_attempts: tuple[int, ...] = ()
+    variables: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Event:
+    """A history event as AWS names it (``PassStateEntered``...); details keep Python values."""
+
+    type: str
+    details: dict[str, Any]
+
+
+# ----------------------------------------------------------------------------- effects
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeTask:
+    """Call a task's resource with ``payload``; answer with ``task_succeeded``/``task_failed``."""
+
+    frame: Frame
+    resource: str
+    function_name: str | None  # the Lambda function, when the resource is one
+    payload: JSON
+    timeout_seconds: float | None
+    heartbeat_seconds: float | None
+    event_prefix: str  # "LambdaFunction" (Lambda ARN) or "Task" (service integration)
+    context: Mapping[str, Any]  # the context object as the task saw it
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleWait:
+    """Resume with ``resume_after_wait(frame)`` at ``until`` (a Wait state or a retry backoff)."""
+
+    frame: Frame
+    until: datetime
+    purpose: str  # "wait" or "retry"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildStart:
+    """One Parallel branch or Map iteration to run: its machine, input and inherited variables."""
+
+    machine: Machine
+    input: JSON
+    variables: Mapping[str, JSON]
+
+
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Run ``children`` (respecting ``max_concurrency``; 0 = unbounded), then call ``join``."""
+
+    frame: Frame
+    kind: str  # "Parallel" or "Map"
+    children: tuple[ChildStart, ...]
+    max_concurrency: int
+    tolerated_failure_count: int | None = None
+    tolerated_failure_percentage: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Succeeded:
+    """The machine (the execution, or a branch/iteration) ended with ``output``."""
+
+    output: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The machine ended with an error (``cause`` may be None: then it is omitted)."""
+
+    error: str
+    cause: str | None
+
+
+Effect = InvokeTask | ScheduleWait | Fork | Succeeded | Failed
+
+
+@dataclass(slots=True)
+class Step:
+    effect: Effect
+    events: list[Event]

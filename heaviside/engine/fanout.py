@@ -1,0 +1,84 @@
+"""Parallel/Map fan-in bookkeeping (pure): collects child outcomes, decides when a join ends.
+
+A join ends successfully when every child has finished; it ends in failure at the first
+failure that is not tolerated (a Map's ToleratedFailureCount/Percentage; Parallel and a Map
+without tolerance tolerate none). The failing child's own error propagates, except when a
+tolerance was set and exceeded: then ``States.ExceedToleratedFailureThreshold``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from heaviside.engine.effects import Fork
+from heaviside.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD
+from heaviside.types import JSON
+
+
+@dataclass(frozen=True, slots=True)
+class JoinOutcome:
+    """How a join ended: ``results`` in child order, or an error."""
+
+    results: list[JSON] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def tolerance_exceeded(fork: Fork, failures: int) -> bool:
+    """Whether ``failures`` failed children exceed the fork's tolerated failures."""
+    total = len(fork.children)
+    count = fork.tolerated_failure_count
+    percentage = fork.tolerated_failure_percentage
+    if count is None and percentage is None:
+        return failures > 0
+    within_count = count is not None and failures <= count
+    within_percentage = percentage is not None and total > 0 and failures * 100.0 / total <= percentage
+    return not (within_count or within_percentage)
+
+
+class JoinTracker:
+    """In-memory join for one fork (the local backend; the AWS backend keeps these counts in DynamoDB)."""
+
+    def __init__(self, fork: Fork) -> None:
+        self.fork = fork
+        self.results: list[JSON] = [None] * len(fork.children)
+        self.pending = len(fork.children)
+        self.failures = 0
+        self.outcome: JoinOutcome | None = None if fork.children else JoinOutcome(results=[])
+
+    @property
+    def tolerant(self) -> bool:
+        return self.fork.tolerated_failure_count is not None or self.fork.tolerated_failure_percentage is not None
+
+    def succeeded(self, index: int, output: JSON) -> JoinOutcome | None:
+        if self.outcome is not None:
+            return None
+        self.results[index] = output
+        return self._settle()
+
+    def failed(self, index: int, error: str, cause: str | None) -> JoinOutcome | None:
+        if self.outcome is not None:
+            return None
+        self.failures += 1
+        if tolerance_exceeded(self.fork, self.failures):
+            if self.tolerant:
+                self.outcome = JoinOutcome(
+                    error=EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    cause="The specified tolerated failure threshold was exceeded",
+                )
+            else:
+                self.outcome = JoinOutcome(error=error, cause=cause)
+            return self.outcome
+        self.results[index] = {"Error": error, "Cause": cause}
+        return self._settle()
+
+    def _settle(self) -> JoinOutcome | None:
+        self.pending -= 1
+        if self.pending == 0:
+            self.outcome = JoinOutcome(results=self.results)
+            return self.outcome
+        return None

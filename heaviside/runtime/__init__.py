@@ -1,0 +1,1 @@
+"""Runtime: drives the pure engine, owns clocks and execution records (no ASL rules here)."""

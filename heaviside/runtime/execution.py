@@ -1,0 +1,132 @@
+"""Execution records: status, output or error, and the history in Step Functions' shape.
+
+Events are recorded cheaply as the engine produces them (Python values, no serialisation)
+and rendered as AWS ``GetExecutionHistory`` events only when someone asks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from heaviside.engine.effects import Event
+from heaviside.types import JSON
+
+RUNNING: Final = "RUNNING"
+SUCCEEDED: Final = "SUCCEEDED"
+FAILED: Final = "FAILED"
+TIMED_OUT: Final = "TIMED_OUT"
+ABORTED: Final = "ABORTED"
+
+# Which details key AWS uses for each event type (by suffix or exact name).
+_DETAIL_KEYS: Final = {
+    "ExecutionStarted": "executionStartedEventDetails",
+    "ExecutionSucceeded": "executionSucceededEventDetails",
+    "ExecutionFailed": "executionFailedEventDetails",
+    "ExecutionTimedOut": "executionTimedOutEventDetails",
+    "ExecutionAborted": "executionAbortedEventDetails",
+    "MapStateStarted": "mapStateStartedEventDetails",
+    "MapIterationStarted": "mapIterationStartedEventDetails",
+    "MapIterationSucceeded": "mapIterationSucceededEventDetails",
+    "MapIterationFailed": "mapIterationFailedEventDetails",
+    "MapIterationAborted": "mapIterationAbortedEventDetails",
+}
+_JSON_STRING_FIELDS: Final = ("input", "output", "parameters")
+
+
+def _details_key(event_type: str) -> str | None:
+    if event_type in _DETAIL_KEYS:
+        return _DETAIL_KEYS[event_type]
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    for family, prefix in (("LambdaFunction", "lambdaFunction"), ("Task", "task")):
+        if event_type.startswith(family) and not event_type.startswith("TaskState"):
+            return prefix + event_type[len(family):] + "EventDetails"
+    return None
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    event: Event
+    timestamp: datetime
+
+
+@dataclass
+class ExecutionRecord:
+    """One execution as the caller sees it (``heaviside.run_local`` returns this)."""
+
+    execution_arn: str
+    name: str
+    state_machine_arn: str
+    input: JSON
+    start_date: datetime
+    status: str = RUNNING
+    output: JSON = None
+    error: str | None = None
+    cause: str | None = None
+    stop_date: datetime | None = None
+    entries: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+    def record(self, events: list[Event], timestamp: datetime) -> None:
+        self.entries.extend(HistoryEntry(event, timestamp) for event in events)
+
+    def history(self) -> list[dict[str, Any]]:
+        """The history as ``GetExecutionHistory`` returns it (``input``/``output`` as JSON text)."""
+        rendered: list[dict[str, Any]] = []
+        for number, entry in enumerate(self.entries, start=1):
+            item: dict[str, Any] = {
+                "timestamp": entry.timestamp.isoformat(),
+                "type": entry.event.type,
+                "id": number,
+                "previousEventId": number - 1,
+            }
+            key = _details_key(entry.event.type)
+            if key is not None:
+                item[key] = _render_details(entry.event.details)
+            rendered.append(item)
+        return rendered
+
+    def state_path(self) -> list[str]:
+        """Names of the states entered, in order (handy in tests)."""
+        return [e.event.details["name"] for e in self.entries if e.event.type.endswith("StateEntered")]
+
+    def describe(self) -> dict[str, Any]:
+        """``DescribeExecution``'s shape."""
+        result: dict[str, Any] = {
+            "executionArn": self.execution_arn,
+            "stateMachineArn": self.state_machine_arn,
+            "name": self.name,
+            "status": self.status,
+            "startDate": self.start_date.isoformat(),
+            "input": json.dumps(self.input),
+        }
+        if self.stop_date is not None:
+            result["stopDate"] = self.stop_date.isoformat()
+        if self.status == SUCCEEDED:
+            result["output"] = json.dumps(self.output)
+        if self.error is not None:
+            result["error"] = self.error
+        if self.cause is not None:
+            result["cause"] = self.cause
+        return result
+
+
+def _render_details(details: dict[str, Any]) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    for key, value in details.items():
+        if value is None and key in ("error", "cause"):
+            continue  # AWS omits unset error/cause
+        if key in _JSON_STRING_FIELDS:
+            rendered[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            rendered[key + "Details"] = {"truncated": False}
+        else:
+            rendered[key] = value
+    return rendered
