@@ -52,8 +52,9 @@ class Scope:
         return self._context
 
     def with_data(self, data: JSON) -> Scope:
-        scope = Scope(data, self._context, self.variables, self.random, self._context_factory)
-        return scope
+        if data is self.data:
+            return self
+        return Scope(data, self._context, self.variables, self.random, self._context_factory)
 
 
 class PathNotFound(LookupError):
@@ -109,11 +110,49 @@ class Path:
         except KeyError:
             raise PathNotFound(self.text, f"Undefined variable ${self.root}") from None
 
+    def __post_init__(self) -> None:
+        # Shadow the ``resolve`` method with the fastest resolver for this path's shape.
+        object.__setattr__(self, "resolve", self._fast_resolver())
+
     def resolve(self, scope: Scope) -> JSON:
+        """The value at this path (a list of matches for non-definite paths); raises PathNotFound."""
+        return self._resolve(scope)
+
+    def _resolve(self, scope: Scope) -> JSON:
         value = self._root_value(scope)
         if self._matcher is not None:
             return [match.value for match in self._matcher.find(value)]
         return self.descend(value)
+
+    def _fast_resolver(self) -> Callable[[Scope], JSON]:
+        """Plain subscripts for ``$``-rooted paths of field names; misses fall back to the full walk."""
+        slow = self._resolve
+        steps = self.steps
+        if self._matcher is not None or self.root != DATA or not all(type(s) is str for s in steps):
+            return slow
+        if not steps:
+            return _data_of
+        if len(steps) == 1:
+            key = steps[0]
+
+            def one_field(scope: Scope) -> JSON:
+                try:
+                    return scope.data[key]
+                except (KeyError, TypeError, IndexError):
+                    return slow(scope)
+
+            return one_field
+
+        def fields(scope: Scope) -> JSON:
+            value = scope.data
+            try:
+                for step in steps:
+                    value = value[step]
+            except (KeyError, TypeError, IndexError):
+                return slow(scope)
+            return value
+
+        return fields
 
     def descend(self, value: JSON) -> JSON:
         """Follow this path's steps from ``value`` (its root node)."""
@@ -159,6 +198,10 @@ class Path:
         items = list(node)
         items[step] = value if last else self._place(node[step], position + 1, value)
         return items
+
+
+def _data_of(scope: Scope) -> JSON:
+    return scope.data
 
 
 def _bracketed(root: str, steps: tuple[str | int, ...]) -> str:
@@ -237,7 +280,7 @@ _STEP_PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
 
 def _compile_with_jsonpath_ng(text: str, rest: str) -> Any:
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext.parser import parse
 
     normalised = "$" + rest.replace(".[", "[")
     try:

@@ -45,7 +45,7 @@ from heaviside.engine.effects import (
     Step,
     Succeeded,
 )
-from heaviside.engine.io import compact_json, effective_input, place_result, select
+from heaviside.engine.io import compact_json, effective_input, place_result, select, select_from
 from heaviside.engine.recovery import decide_retry, find_catcher
 from heaviside.engine.tasks import LAMBDA_INVOKE, classify_resource, function_name, lambda_invoke_request
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
@@ -168,7 +168,7 @@ class Engine:
         if state.assign is not None:
             variables = {**variables, **state.assign.resolve(scope.with_data(result))}
         output = place_result(state.result_path, data, result)
-        return state.next, select(state.output_path, scope.with_data(output)), variables
+        return state.next, select_from(state.output_path, output, scope), variables
 
     def _choice(self, state: ChoiceState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> _Transition:
         scope = self._scope(state, data, variables, now)
@@ -282,7 +282,7 @@ class Engine:
             if state.result_selector is not None:
                 result = state.result_selector.resolve(scope)
             output = place_result(state.result_path, frame.input, result)
-            output = select(state.output_path, scope.with_data(output))
+            output = select_from(state.output_path, output, scope)
         except StatesError as exc:
             return self._settle(state, self._recover(state, frame, exc.error, exc.cause, now, events), now, events)
         return self._exit(state, (state.next, output, variables), now, events)

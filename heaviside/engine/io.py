@@ -33,6 +33,15 @@ def select(path: OptionalPath, scope: Scope) -> JSON:
         raise StatesError(RUNTIME, str(exc)) from None
 
 
+def select_from(path: OptionalPath, data: JSON, scope: Scope) -> JSON:
+    """``select`` on ``data`` (rather than ``scope.data``), with ``$$`` and variables from ``scope``."""
+    if path is IDENTITY:
+        return data
+    if path is None:
+        return {}
+    return select(path, scope.with_data(data))
+
+
 def effective_input(input_path: OptionalPath, parameters: Template | None, scope: Scope) -> JSON:
     """InputPath, then Parameters (whose ``$`` is the InputPath result)."""
     selected = select(input_path, scope)

@@ -49,12 +49,6 @@ def _details_key(event_type: str) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class HistoryEntry:
-    event: Event
-    timestamp: datetime
-
-
 @dataclass
 class ExecutionRecord:
     """One execution as the caller sees it (``heaviside.run_local`` returns this)."""
@@ -69,34 +63,40 @@ class ExecutionRecord:
     error: str | None = None
     cause: str | None = None
     stop_date: datetime | None = None
-    entries: list[HistoryEntry] = field(default_factory=list)
+    # Events in batches, one per engine step, all stamped with the time the step was recorded.
+    batches: list[tuple[datetime, list[Event]]] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
 
     def record(self, events: list[Event], timestamp: datetime) -> None:
-        self.entries.extend(HistoryEntry(event, timestamp) for event in events)
+        if events:
+            self.batches.append((timestamp, events))
+
+    def events(self) -> list[tuple[datetime, Event]]:
+        """Every event with its timestamp, in order."""
+        return [(timestamp, event) for timestamp, batch in self.batches for event in batch]
 
     def history(self) -> list[dict[str, Any]]:
         """The history as ``GetExecutionHistory`` returns it (``input``/``output`` as JSON text)."""
         rendered: list[dict[str, Any]] = []
-        for number, entry in enumerate(self.entries, start=1):
+        for number, (timestamp, event) in enumerate(self.events(), start=1):
             item: dict[str, Any] = {
-                "timestamp": entry.timestamp.isoformat(),
-                "type": entry.event.type,
+                "timestamp": timestamp.isoformat(),
+                "type": event.type,
                 "id": number,
                 "previousEventId": number - 1,
             }
-            key = _details_key(entry.event.type)
+            key = _details_key(event.type)
             if key is not None:
-                item[key] = _render_details(entry.event.details)
+                item[key] = _render_details(event.details)
             rendered.append(item)
         return rendered
 
     def state_path(self) -> list[str]:
         """Names of the states entered, in order (handy in tests)."""
-        return [e.event.details["name"] for e in self.entries if e.event.type.endswith("StateEntered")]
+        return [event.details["name"] for _, event in self.events() if event.type.endswith("StateEntered")]
 
     def describe(self) -> dict[str, Any]:
         """``DescribeExecution``'s shape."""

@@ -67,7 +67,7 @@ def check_language_fields(state_type: str, state: State, pointer: str, ctx: Cont
             )
     if language == JSONPATH:
         for name in _JSONATA_NUMBERS:
-            if name in allowed and isinstance(state.get(name), str):
+            if name in allowed and is_jsonata(state.get(name)):  # other strings: the schema's pattern
                 ctx.report(
                     pointer_join(pointer, name),
                     f"'{name}' must be a number in a JSONPath state; a JSONata expression needs "

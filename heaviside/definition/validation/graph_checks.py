@@ -63,7 +63,9 @@ def check_block(block: Block, ctx: Context) -> None:
                 pointer = pointer_join(block.pointer, name, *tokens)
                 ctx.report(pointer, _missing_target(str(tokens[-1]), target, states, ctx))
         edges[name] = targets
-        if _is_terminal(state):
+        if state["Type"] in _NO_TRANSITION and ("Next" in state or "End" in state):
+            graph_ok = False  # a transition the schema rejected: its target may look unreachable
+        elif _is_terminal(state):
             terminal.add(name)
         elif state["Type"] not in _NO_TRANSITION and not isinstance(state.get("Next"), str):
             graph_ok = False  # Next/End problem already reported
