@@ -44,7 +44,10 @@ def canonical_json(definition: JSON) -> str:
 def compile_definition(source: JSONObject) -> Definition:
     """Translate a validated definition dict into a :class:`Definition`."""
     index: dict[str, State] = {}
-    machine = _Compiler(index).machine(source, "")
+    compiler = _Compiler(index)
+    machine = compiler.machine(source, "", source.get("QueryLanguage", JSONPATH))
+    if compiler.unsupported:
+        raise DefinitionError(compiler.unsupported)
     content_hash = hashlib.sha256(canonical_json(source).encode()).hexdigest()
     return Definition(machine, source, content_hash, source.get("TimeoutSeconds"), index)
 
@@ -52,11 +55,17 @@ def compile_definition(source: JSONObject) -> Definition:
 class _Compiler:
     def __init__(self, index: dict[str, State]) -> None:
         self.index = index
+        self.unsupported: list[Problem] = []
 
-    def machine(self, block: Mapping[str, Any], pointer: str) -> Machine:
+    def machine(self, block: Mapping[str, Any], pointer: str, language: str) -> Machine:
         states: dict[str, State] = {}
         for name, spec in block["States"].items():
-            state = self.state(name, spec, pointer_join(pointer, "States", name))
+            state_pointer = pointer_join(pointer, "States", name)
+            if spec.get("QueryLanguage", language) != JSONPATH:
+                self.unsupported.append(Problem(state_pointer, "QueryLanguage 'JSONata' is not supported by this "
+                                                               "version of heaviside yet (JSONPath states only)"))
+                continue
+            state = self.state(name, spec, state_pointer)
             states[name] = state
             self.index[name] = state
         return Machine(block["StartAt"], states, block.get("Comment"))
@@ -139,13 +148,15 @@ class _Compiler:
 
     def parallel_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         branches = tuple(
-            self.machine(branch, pointer_join(pointer, "Branches", i)) for i, branch in enumerate(spec["Branches"])
+            self.machine(branch, pointer_join(pointer, "Branches", i), _language(spec, branch))
+            for i, branch in enumerate(spec["Branches"])
         )
         return ParallelState(**common, **self.recoverable(spec, pointer), branches=branches)
 
     def map_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-        processor = self.machine(spec[processor_key], pointer_join(pointer, processor_key))
+        processor = self.machine(spec[processor_key], pointer_join(pointer, processor_key),
+                                 _language(spec, spec[processor_key]))
         return MapState(
             **common,
             **self.recoverable(spec, pointer),
@@ -171,6 +182,15 @@ _BUILDERS: dict[str, Callable[[_Compiler, Mapping[str, Any], str, dict[str, Any]
     "Parallel": _Compiler.parallel_state,
     "Map": _Compiler.map_state,
 }
+
+
+JSONPATH = "JSONPath"
+
+
+def _language(state: Mapping[str, Any], nested: Mapping[str, Any]) -> str:
+    """A nested machine's query language: its own, else its parent state's (validated upstream)."""
+    language: str = nested.get("QueryLanguage", state.get("QueryLanguage", JSONPATH))
+    return language
 
 
 def _retrier(spec: Mapping[str, Any]) -> Retrier:

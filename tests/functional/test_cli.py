@@ -151,3 +151,10 @@ def test_polling_example_loops_until_done(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert json.loads(capsys.readouterr().out) == {"jobId": "job-nightly-copy", "polls": 3,
                                                    "result": {"rowsCopied": 4500}}
+
+
+def test_jsonata_states_are_refused_clearly_until_supported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "A",
+                  "States": {"A": {"Type": "Pass", "Output": "{% 1 %}", "End": True}}}
+    assert main(["run", write(tmp_path, "d.json", definition)]) == 2
+    assert "/States/A: QueryLanguage 'JSONata' is not supported" in capsys.readouterr().err
