@@ -89,7 +89,7 @@ def engine_op(workload: Workload) -> Operation:
     step = engine.start(now)
     if not isinstance(step.effect, Succeeded) or step.effect.output != workload.expected_output:
         raise BenchmarkFailure(f"engine: {workload.title} did not succeed inline with the expected output")
-    entered = sum(1 for event in step.events if event.type.endswith("StateEntered"))
+    entered = sum(1 for event in step.events if event[0].endswith("StateEntered"))
     if entered != workload.transitions:
         raise BenchmarkFailure(f"engine: {workload.title} entered {entered} states, expected {workload.transitions}")
     return lambda: engine.start(now)

@@ -22,7 +22,7 @@ from typing import Any
 
 from heaviside.backends.local_lambda import LambdaPool, TaskResult
 from heaviside.definition.model import Definition
-from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
+from heaviside.engine.effects import Effect, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
 from heaviside.engine.fanout import JoinOutcome, JoinTracker
 from heaviside.engine.interpreter import Engine
 from heaviside.errors import TIMEOUT
@@ -49,7 +49,7 @@ class _Join:
     owner: _Branch
     tracker: JoinTracker
     next_child: int = 0
-    running: list[_Branch] = field(default_factory=list)
+    running: set[_Branch] = field(default_factory=set)
 
 
 @dataclass(order=True)
@@ -84,12 +84,14 @@ class LocalScheduler:
         self.completions: queue.Queue[TaskResult] = queue.Queue()
         self.in_flight: dict[int, tuple[_Branch, InvokeTask, float | None]] = {}
         self.done = False
+        #: The instant the step being performed happened (one clock read per step).
+        self.now = clock.now()
 
     # ------------------------------------------------------------------ main loop
 
     def run(self) -> ExecutionRecord:
         now = self.clock.now()
-        self.record.record([Event("ExecutionStarted", {"input": self.record.input})], now)
+        self.record.record([("ExecutionStarted", None, {"input": self.record.input})], now)
         if self.definition.timeout_seconds is not None:
             from datetime import timedelta
 
@@ -99,6 +101,7 @@ class LocalScheduler:
         while not self.done:
             while self.ready and not self.done:
                 branch, step = self.ready.popleft()
+                self.now = self.clock.now()
                 self._perform(branch, step)
             if self.done:
                 break
@@ -132,14 +135,14 @@ class LocalScheduler:
     def _perform(self, branch: _Branch, step: Step) -> None:
         if branch.cancelled:
             return
-        now = self.clock.now()
+        now = self.now
         self.record.record(step.events, now)
         effect: Effect = step.effect
         if isinstance(effect, InvokeTask):
             ticket = self.lambdas.submit(effect, self.completions)
             deadline = None if effect.timeout_seconds is None else time.monotonic() + effect.timeout_seconds
             self.in_flight[ticket] = (branch, effect, deadline)
-            self.record.record([Event(effect.event_prefix + "Started", {"resource": effect.resource})], now)
+            self.record.record([(effect.event_prefix + "Started", None, {"resource": effect.resource})], now)
         elif isinstance(effect, ScheduleWait):
             heapq.heappush(self.timers, _Timer(effect.until, next(self.sequence), branch, effect))
         elif isinstance(effect, Fork):
@@ -163,12 +166,12 @@ class LocalScheduler:
         index = join.next_child
         join.next_child += 1
         child = _Branch(parent=join, index=index)
-        join.running.append(child)
+        join.running.add(child)
         spec = join.fork.children[index]
-        now = self.clock.now()
+        now = self.now
         if join.fork.kind == "Map":
             name = join.fork.frame.state
-            self.record.record([Event("MapIterationStarted", {"name": name, "index": index})], now)
+            self.record.record([("MapIterationStarted", None, {"name": name, "index": index})], now)
         self.ready.append((child, self.engine.start_machine(spec.machine, spec.input, spec.variables, now)))
 
     def _branch_ended(self, branch: _Branch, success: Succeeded | None, failure: Failed | None) -> None:
@@ -176,11 +179,11 @@ class LocalScheduler:
         if join is None:
             self._finish_execution(success, failure)
             return
-        join.running.remove(branch)
-        now = self.clock.now()
+        join.running.discard(branch)
+        now = self.now
         if join.fork.kind == "Map":
             kind = "MapIterationSucceeded" if success else "MapIterationFailed"
-            self.record.record([Event(kind, {"name": join.fork.frame.state, "index": branch.index})], now)
+            self.record.record([(kind, None, {"name": join.fork.frame.state, "index": branch.index})], now)
         if success is not None:
             outcome = join.tracker.succeeded(branch.index, success.output)
         else:
@@ -194,7 +197,7 @@ class LocalScheduler:
     def _join_done(self, join: _Join, outcome: JoinOutcome) -> None:
         _cancel(join)
         join.owner.active_join = None
-        now = self.clock.now()
+        now = self.now
         if outcome.failed:
             assert outcome.error is not None
             step = self.engine.join_failed(join.fork, outcome.error, outcome.cause, now)
@@ -244,11 +247,11 @@ class LocalScheduler:
         record = self.record
         if success is not None:
             record.status, record.output = SUCCEEDED, success.output
-            record.record([Event("ExecutionSucceeded", {"output": success.output})], now)
+            record.record([("ExecutionSucceeded", None, {"output": success.output})], now)
         else:
             assert failure is not None
             record.status, record.error, record.cause = FAILED, failure.error, failure.cause
-            record.record([Event("ExecutionFailed", {"error": failure.error, "cause": failure.cause})], now)
+            record.record([("ExecutionFailed", None, {"error": failure.error, "cause": failure.cause})], now)
         record.stop_date = now
         self.done = True
 
@@ -265,7 +268,7 @@ class LocalScheduler:
         record = self.record
         record.status, record.error = TIMED_OUT, TIMEOUT
         record.cause = f"The execution exceeded its TimeoutSeconds of {timeout} seconds"
-        record.record([Event("ExecutionTimedOut", {"error": record.error, "cause": record.cause})], now)
+        record.record([("ExecutionTimedOut", None, {"error": record.error, "cause": record.cause})], now)
         record.stop_date = now
         self.done = True
 

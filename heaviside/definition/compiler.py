@@ -82,6 +82,8 @@ class _Compiler:
             "output_path": _optional_path(spec, "OutputPath", pointer),
             "assign": _template(spec, "Assign", pointer),
             "comment": spec.get("Comment"),
+            "entered_event": kind + "StateEntered",
+            "exited_event": kind + "StateExited",
         }
         return builder(self, spec, pointer, common)
 

@@ -372,6 +372,10 @@ def _math_random(args: Sequence[JSON], scope: Scope) -> JSON:
 @_register("States.MathAdd", 2, 2)
 def _math_add(args: Sequence[JSON], scope: Scope) -> JSON:
     name = "States.MathAdd"
+    first, second = args
+    if type(first) is int and type(second) is int and INT32_MIN <= first <= INT32_MAX \
+            and INT32_MIN <= second <= INT32_MAX and INT32_MIN <= first + second <= INT32_MAX:
+        return first + second  # the common case, without the general checks below
     total = 0
     for position, (label, value) in enumerate(zip(("first", "second"), args, strict=True), start=1):
         number = _integer(name, position, label + " number", value)

@@ -65,6 +65,29 @@ class _Call:
     function: IntrinsicFunction
     arguments: tuple[Resolvable, ...]
 
+    def __post_init__(self) -> None:
+        # Shadow ``resolve`` with a flat evaluator: literals inline, paths and nested calls called
+        # directly, a path miss explained with its argument position.
+        implementation = self.function.implementation
+        plan = tuple(
+            (None, argument.value) if isinstance(argument, _Literal)
+            else ((argument.path.resolve if isinstance(argument, _PathArgument) else argument.resolve), None)
+            for argument in self.arguments
+        )
+        positions = {
+            argument.path.text: argument for argument in self.arguments if isinstance(argument, _PathArgument)
+        }
+
+        def evaluate(scope: Scope) -> JSON:
+            try:
+                values = [value if getter is None else getter(scope) for getter, value in plan]
+            except PathNotFound as miss:
+                argument = positions[miss.path]
+                raise StatesError(RUNTIME, f"{miss} (argument {argument.position} of {argument.function})") from None
+            return implementation(values, scope)
+
+        object.__setattr__(self, "resolve", evaluate)
+
     def resolve(self, scope: Scope) -> JSON:
         return self.function([argument.resolve(scope) for argument in self.arguments], scope)
 
@@ -94,6 +117,10 @@ class IntrinsicCall:
     def paths(self) -> tuple[Path, ...]:
         """Every path argument, at any depth, in source order (to find ``$var`` references)."""
         return self._root.paths()
+
+    def __post_init__(self) -> None:
+        # Evaluation goes straight to the root call (one Python call less per use).
+        object.__setattr__(self, "resolve", self._root.resolve)
 
     def resolve(self, scope: Scope) -> JSON:
         """Evaluate the call; raises :class:`StatesError` (``States.Runtime``) on bad arguments."""

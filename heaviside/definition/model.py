@@ -69,6 +69,8 @@ class State:
     output_path: OptionalPath = None
     assign: Template | None = None
     comment: str | None = None
+    entered_event: str = ""  # "PassStateEntered"..., spelled once at compile time
+    exited_event: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,3 +164,5 @@ class Definition:
     content_hash: str
     timeout_seconds: int | None = None
     states: dict[str, State] = field(default_factory=dict)  # every state, nested ones too
+    #: Derived per-definition tables the engine builds once and reuses across executions.
+    engine_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

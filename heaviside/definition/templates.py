@@ -10,6 +10,7 @@ subtree with nothing to evaluate is returned as is (values are never mutated in 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from heaviside.definition.intrinsics import compile_intrinsic
@@ -29,59 +30,51 @@ def compile_expression(text: object) -> Path | Any:
     raise ExpressionSyntaxError(f"'{text}' is neither a path (starting with '$') nor an intrinsic function call")
 
 
-class _Evaluated:
-    """One ``key.$`` entry: evaluates its expression, naming the field when a path misses."""
-
-    __slots__ = ("expression", "field")
-
-    def __init__(self, field: str, expression: Any) -> None:
-        self.field = field
-        self.expression = expression
-
-    def resolve(self, scope: Scope) -> JSON:
-        try:
-            return self.expression.resolve(scope)
-        except PathNotFound:
-            source = scope.context if self.expression.text.startswith("$$") else scope.data
-            raise StatesError(
-                RUNTIME,
-                f"The JSONPath '{self.expression.text}' specified for the field '{self.field}' "
-                f"could not be found in the input '{_compact(source)}'",
-            ) from None
+def _missing_field(field: str, text: str, scope: Scope) -> StatesError:
+    source = scope.context if text.startswith("$$") else scope.data
+    return StatesError(
+        RUNTIME,
+        f"The JSONPath '{text}' specified for the field '{field}' could not be found in the input "
+        f"'{_compact(source)}'",
+    )
 
 
 class _ObjectTemplate:
-    __slots__ = ("entries",)
+    """An object with at least one evaluated field, resolved in one dict comprehension."""
 
-    def __init__(self, entries: tuple[tuple[str, bool, Any], ...]) -> None:
-        # (key, is_dynamic, literal value or compiled node)
+    __slots__ = ("entries", "fields")
+
+    def __init__(self, entries: tuple[tuple[str, Any, JSON], ...], fields: dict[str, str]) -> None:
+        # (key, resolver or None, literal value); ``fields`` maps a path's text to its ``key.$``.
         self.entries = entries
+        self.fields = fields
 
     def resolve(self, scope: Scope) -> JSON:
-        return {key: (node.resolve(scope) if dynamic else node) for key, dynamic, node in self.entries}
+        try:
+            return {key: (literal if resolve is None else resolve(scope)) for key, resolve, literal in self.entries}
+        except PathNotFound as miss:
+            raise _missing_field(self.fields.get(miss.path, miss.path), miss.path, scope) from None
 
 
 class _ArrayTemplate:
     __slots__ = ("items",)
 
-    def __init__(self, items: tuple[tuple[bool, Any], ...]) -> None:
+    def __init__(self, items: tuple[tuple[Any, JSON], ...]) -> None:
         self.items = items
 
     def resolve(self, scope: Scope) -> JSON:
-        return [node.resolve(scope) if dynamic else node for dynamic, node in self.items]
+        return [literal if resolve is None else resolve(scope) for resolve, literal in self.items]
 
 
 class Template:
     """A compiled payload template; ``resolve(scope)`` builds the effective value."""
 
-    __slots__ = ("_node", "source")
+    __slots__ = ("resolve", "source")
 
     def __init__(self, source: JSON, node: Any) -> None:
         self.source = source
-        self._node = node
-
-    def resolve(self, scope: Scope) -> JSON:
-        return self._node.resolve(scope)
+        #: Evaluate against a scope (bound straight to the root node: one call per use).
+        self.resolve: Callable[[Scope], JSON] = node.resolve
 
 
 class _Literal:
@@ -103,21 +96,23 @@ def compile_template(source: JSON) -> Template:
 def _compile_node(value: JSON) -> tuple[bool, Any]:
     """Returns (is_dynamic, node): literal subtrees come back unchanged with False."""
     if isinstance(value, dict):
-        entries: list[tuple[str, bool, Any]] = []
-        any_dynamic = False
+        entries: list[tuple[str, Any, JSON]] = []
+        fields: dict[str, str] = {}
         for key, child in value.items():
             if key.endswith(".$"):
-                entries.append((key[:-2], True, _Evaluated(key, compile_expression(child))))
-                any_dynamic = True
+                expression = compile_expression(child)
+                entries.append((key[:-2], expression.resolve, None))
+                fields.setdefault(expression.text, key)
             else:
                 child_dynamic, node = _compile_node(child)
-                entries.append((key, child_dynamic, node))
-                any_dynamic = any_dynamic or child_dynamic
-        return (True, _ObjectTemplate(tuple(entries))) if any_dynamic else (False, value)
+                entries.append((key, node.resolve if child_dynamic else None, node))
+        if any(resolve is not None for _, resolve, _ in entries):
+            return True, _ObjectTemplate(tuple(entries), fields)
+        return False, value
     if isinstance(value, list):
         items = [_compile_node(child) for child in value]
         if any(dynamic for dynamic, _ in items):
-            return True, _ArrayTemplate(tuple(items))
+            return True, _ArrayTemplate(tuple((node.resolve if dynamic else None, node) for dynamic, node in items))
         return False, value
     return False, value
 

@@ -56,12 +56,19 @@ class Frame:
     variables: Mapping[str, JSON] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Event:
-    """A history event as AWS names it (``PassStateEntered``...); details keep Python values."""
+#: A history event as AWS names it (``PassStateEntered``...), kept as a plain tuple because
+#: one is recorded on every transition: ``(type, state name, input or output)`` for
+#: ``*StateEntered``/``*StateExited``, ``(type, None, details)`` for every other event.
+Event = tuple[str, str | None, Any]
 
-    type: str
-    details: dict[str, Any]
+
+def event_details(event: Event) -> dict[str, Any]:
+    """The details of an event as a dict (``{"name", "input"}`` for a state entry...)."""
+    kind, name, payload = event
+    if name is None:
+        details: dict[str, Any] = payload
+        return details
+    return {"name": name, ("input" if kind.endswith("StateEntered") else "output"): payload}
 
 
 # ----------------------------------------------------------------------------- effects

@@ -45,7 +45,7 @@ from heaviside.engine.effects import (
     Step,
     Succeeded,
 )
-from heaviside.engine.io import compact_json, effective_input, place_result, select, select_from
+from heaviside.engine.io import IDENTITY, compact_json, effective_input, place_result, select, select_from
 from heaviside.engine.recovery import decide_retry, find_catcher
 from heaviside.engine.tasks import LAMBDA_INVOKE, classify_resource, function_name, lambda_invoke_request
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
@@ -65,6 +65,7 @@ class Engine:
         self.execution = execution
         self.random = random
         self._execution_context = execution.context()
+        self._bodies = _bodies(definition)
 
     # ------------------------------------------------------------------ entry points
 
@@ -80,7 +81,8 @@ class Engine:
     def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime) -> Step:
         frame = effect.frame
         state = self._state(frame, TaskState)
-        events = [Event(effect.event_prefix + "Succeeded", {"resource": state.resource, "output": result})]
+        details = {"resource": state.resource, "output": result}
+        events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]
         if classify_resource(state.resource).kind == LAMBDA_INVOKE:
             result = shape_lambda_invoke_result(result)
         return Step(self._finish(state, frame, result, now, events), events)
@@ -89,7 +91,9 @@ class Engine:
         frame = effect.frame
         state = self._state(frame, TaskState)
         kind = "TimedOut" if error == "States.Timeout" else "Failed"
-        events = [Event(effect.event_prefix + kind, {"resource": state.resource, "error": error, "cause": cause})]
+        events: list[Event] = [
+            (effect.event_prefix + kind, None, {"resource": state.resource, "error": error, "cause": cause})
+        ]
         return Step(self._settle(state, self._recover(state, frame, error, cause, now, events), now, events), events)
 
     def resume_after_wait(self, frame: Frame, now: datetime) -> Step:
@@ -103,12 +107,12 @@ class Engine:
 
     def join(self, fork: Fork, results: list[JSON], now: datetime) -> Step:
         state = self._state(fork.frame, Recoverable)
-        events = [Event(fork.kind + "StateSucceeded", {"name": state.name})]
+        events: list[Event] = [(fork.kind + "StateSucceeded", None, {"name": state.name})]
         return Step(self._finish(state, fork.frame, results, now, events), events)
 
     def join_failed(self, fork: Fork, error: str, cause: str | None, now: datetime) -> Step:
         state = self._state(fork.frame, Recoverable)
-        events = [Event(fork.kind + "StateFailed", {"name": state.name, "error": error, "cause": cause})]
+        events: list[Event] = [(fork.kind + "StateFailed", None, {"name": state.name, "error": error, "cause": cause})]
         outcome = self._recover(state, fork.frame, error, cause, now, events)
         return Step(self._settle(state, outcome, now, events), events)
 
@@ -117,24 +121,26 @@ class Engine:
     def _run(
         self, name: str | None, data: JSON, variables: Mapping[str, JSON], now: datetime, events: list[Event]
     ) -> Effect:
+        bodies = self._bodies
         while name is not None:
-            state = self.states[name]
-            events.append(Event(state.type + "StateEntered", {"name": name, "input": data}))
+            state, body = bodies[name]
+            events.append((state.entered_event, name, data))
             try:
-                if isinstance(state, Recoverable):
-                    outcome = self._attempt(state, Frame(name, data, now, 0, (), variables), now, events)
-                    return self._settle(state, outcome, now, events)
-                body = _CONTROL_BODIES[state.type]
-                result: Effect | _Transition = body(self, state, data, variables, now)
+                result: Effect | _Transition = body(self, state, data, variables, now, events)
             except StatesError as exc:
                 return Failed(exc.error, exc.cause)
-            if not isinstance(result, tuple):
-                if isinstance(result, Succeeded):
-                    events.append(Event("SucceedStateExited", {"name": name, "output": result.output}))
-                return result
-            events.append(Event(state.type + "StateExited", {"name": name, "output": result[1]}))
+            if type(result) is not tuple:
+                if type(result) is Succeeded:
+                    events.append((state.exited_event, name, result.output))
+                return result  # type: ignore[return-value]
+            events.append((state.exited_event, name, result[1]))
             name, data, variables = result
         return Succeeded(data)
+
+    def _enter_recoverable(
+        self, state: Recoverable, data: JSON, variables: Mapping[str, JSON], now: datetime, events: list[Event]
+    ) -> Effect | _Transition:
+        return self._attempt(state, Frame(state.name, data, now, 0, (), variables), now, events)
 
     def _settle(self, state: State, outcome: Effect | _Transition, now: datetime, events: list[Event]) -> Effect:
         """An effect stays as it is; a transition (a catcher's) exits the state and runs on."""
@@ -142,7 +148,7 @@ class Engine:
 
     def _exit(self, state: State, transition: _Transition, now: datetime, events: list[Event]) -> Effect:
         next_name, output, variables = transition
-        events.append(Event(state.type + "StateExited", {"name": state.name, "output": output}))
+        events.append((state.exited_event, state.name, output))
         if next_name is None:
             return Succeeded(output)
         return self._run(next_name, output, variables, now, events)
@@ -161,20 +167,27 @@ class Engine:
 
     # ------------------------------------------------------------------ control states
 
-    def _pass(self, state: PassState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> _Transition:
+    def _pass(self, state: PassState, data: JSON, variables: Mapping[str, JSON], now: datetime,
+              events: list[Event]) -> _Transition:
         scope = self._scope(state, data, variables, now)
-        effective = effective_input(state.input_path, state.parameters, scope)
+        effective = data if state.input_path is IDENTITY else select(state.input_path, scope)
+        if state.parameters is not None:
+            effective = state.parameters.resolve(scope.with_data(effective))
         result = effective if state.result is ABSENT else state.result
         if state.assign is not None:
             variables = {**variables, **state.assign.resolve(scope.with_data(result))}
-        output = place_result(state.result_path, data, result)
-        return state.next, select_from(state.output_path, output, scope), variables
+        output = result if state.result_path is IDENTITY else place_result(state.result_path, data, result)
+        if state.output_path is not IDENTITY:
+            output = select_from(state.output_path, output, scope)
+        return state.next, output, variables
 
-    def _choice(self, state: ChoiceState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> _Transition:
+    def _choice(self, state: ChoiceState, data: JSON, variables: Mapping[str, JSON], now: datetime,
+                events: list[Event]) -> _Transition:
         scope = self._scope(state, data, variables, now)
-        effective = scope.with_data(select(state.input_path, scope))
+        if state.input_path is not IDENTITY:
+            scope = scope.with_data(select(state.input_path, scope))
         for rule in state.choices:
-            if rule.matches(effective):
+            if rule.matches(scope):
                 next_name = rule.next
                 break
         else:
@@ -182,10 +195,12 @@ class Engine:
                 raise StatesError(NO_CHOICE_MATCHED, f"No Choice Rules matched the input in state '{state.name}'")
             next_name = state.default
         if state.assign is not None:
-            variables = {**variables, **state.assign.resolve(effective)}
-        return next_name, select(state.output_path, effective), variables
+            variables = {**variables, **state.assign.resolve(scope)}
+        output = scope.data if state.output_path is IDENTITY else select(state.output_path, scope)
+        return next_name, output, variables
 
-    def _wait(self, state: WaitState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> Effect:
+    def _wait(self, state: WaitState, data: JSON, variables: Mapping[str, JSON], now: datetime,
+              events: list[Event]) -> Effect:
         scope = self._scope(state, data, variables, now)
         effective = scope.with_data(select(state.input_path, scope))
         until = waits.wait_until(state, effective, now)
@@ -194,12 +209,14 @@ class Engine:
         output = select(state.output_path, effective)
         return ScheduleWait(Frame(state.name, output, now, 0, (), variables), until, "wait")
 
-    def _succeed(self, state: SucceedState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> Effect:
+    def _succeed(self, state: SucceedState, data: JSON, variables: Mapping[str, JSON], now: datetime,
+              events: list[Event]) -> Effect:
         scope = self._scope(state, data, variables, now)
         output = select(state.output_path, scope.with_data(select(state.input_path, scope)))
         return Succeeded(output)
 
-    def _fail(self, state: FailState, data: JSON, variables: Mapping[str, JSON], now: datetime) -> Effect:
+    def _fail(self, state: FailState, data: JSON, variables: Mapping[str, JSON], now: datetime,
+              events: list[Event]) -> Effect:
         scope = self._scope(state, data, variables, now)
         error = state.error if state.error_path is None else _fail_field(state.error_path, "ErrorPath", scope)
         cause = state.cause if state.cause_path is None else _fail_field(state.cause_path, "CausePath", scope)
@@ -235,13 +252,13 @@ class Engine:
         details: dict[str, Any] = {"resource": state.resource, "input": payload}
         if timeout is not None:
             details["timeoutInSeconds"] = timeout
-        events.append(Event(target.event_prefix + "Scheduled", details))
+        events.append((target.event_prefix + "Scheduled", None, details))
         return InvokeTask(frame, state.resource, name, payload, timeout, heartbeat, target.event_prefix, scope.context)
 
     def _fork_parallel(self, state: ParallelState, frame: Frame, now: datetime, events: list[Event]) -> Effect:
         scope = self._scope(state, frame.input, frame.variables, frame.entered)
         branch_input = effective_input(state.input_path, state.parameters, scope)
-        events.append(Event("ParallelStateStarted", {"name": state.name}))
+        events.append(("ParallelStateStarted", None, {"name": state.name}))
         children = tuple(ChildStart(branch, branch_input, frame.variables) for branch in state.branches)
         return Fork(frame, "Parallel", children, 0)
 
@@ -260,7 +277,7 @@ class Engine:
                 ChildStart(processor, selector.resolve(_item_scope(effective, base, index, item)), frame.variables)
                 for index, item in enumerate(items)
             )
-        events.append(Event("MapStateStarted", {"name": state.name, "length": len(children)}))
+        events.append(("MapStateStarted", None, {"name": state.name, "length": len(children)}))
         return Fork(
             frame,
             "Map",
@@ -316,13 +333,25 @@ class Engine:
         return state
 
 
-_CONTROL_BODIES: dict[str, Any] = {
+_BODIES: dict[str, Any] = {
     "Pass": Engine._pass,
     "Choice": Engine._choice,
     "Wait": Engine._wait,
     "Succeed": Engine._succeed,
     "Fail": Engine._fail,
+    "Task": Engine._enter_recoverable,
+    "Parallel": Engine._enter_recoverable,
+    "Map": Engine._enter_recoverable,
 }
+
+
+def _bodies(definition: Definition) -> dict[str, tuple[State, Any]]:
+    """Each state with the function that runs it, built once per definition."""
+    table: dict[str, tuple[State, Any]] | None = definition.engine_cache.get("bodies")
+    if table is None:
+        table = {name: (state, _BODIES[state.type]) for name, state in definition.states.items()}
+        definition.engine_cache["bodies"] = table
+    return table
 
 
 def _fail_field(expression: Any, field: str, scope: Scope) -> str:

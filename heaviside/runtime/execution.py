@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from heaviside.engine.effects import Event
+from heaviside.engine.effects import Event, event_details
 from heaviside.types import JSON
 
 RUNNING: Final = "RUNNING"
@@ -84,19 +84,19 @@ class ExecutionRecord:
         for number, (timestamp, event) in enumerate(self.events(), start=1):
             item: dict[str, Any] = {
                 "timestamp": timestamp.isoformat(),
-                "type": event.type,
+                "type": event[0],
                 "id": number,
                 "previousEventId": number - 1,
             }
-            key = _details_key(event.type)
+            key = _details_key(event[0])
             if key is not None:
-                item[key] = _render_details(event.details)
+                item[key] = _render_details(event_details(event))
             rendered.append(item)
         return rendered
 
     def state_path(self) -> list[str]:
         """Names of the states entered, in order (handy in tests)."""
-        return [event.details["name"] for _, event in self.events() if event.type.endswith("StateEntered")]
+        return [event[1] for _, event in self.events() if event[0].endswith("StateEntered") and event[1]]
 
     def describe(self) -> dict[str, Any]:
         """``DescribeExecution``'s shape."""

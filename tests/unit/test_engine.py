@@ -34,11 +34,11 @@ def test_control_states_run_inline_until_a_task() -> None:
     effect = step.effect
     assert isinstance(effect, InvokeTask)
     assert (effect.function_name, effect.payload) == ("work", {"n": 1, "try": 0})
-    assert [e.type for e in step.events] == ["PassStateEntered", "PassStateExited", "TaskStateEntered",
+    assert [e[0] for e in step.events] == ["PassStateEntered", "PassStateExited", "TaskStateEntered",
                                              "LambdaFunctionScheduled"]
     done = eng.task_succeeded(effect, "ok", NOW)
     assert done.effect == Succeeded({"x": 0, "r": {"n": 1}, "out": "ok"})
-    assert [e.type for e in done.events] == ["LambdaFunctionSucceeded", "TaskStateExited"]
+    assert [e[0] for e in done.events] == ["LambdaFunctionSucceeded", "TaskStateExited"]
 
 
 def test_retry_is_a_scheduled_wait_and_the_retry_sees_its_count() -> None:
