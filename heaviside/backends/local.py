@@ -22,7 +22,7 @@ from typing import Any
 
 from heaviside.backends.local_lambda import LambdaPool, TaskResult
 from heaviside.definition.model import Definition
-from heaviside.engine.effects import Effect, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
+from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
 from heaviside.engine.fanout import JoinOutcome, JoinTracker
 from heaviside.engine.interpreter import Engine
 from heaviside.errors import TIMEOUT
@@ -159,8 +159,49 @@ class LocalScheduler:
             self._join_done(join, JoinOutcome(results=[]))
             return
         window = fork.max_concurrency or len(fork.children)
-        for _ in range(min(window, len(fork.children))):
+        if window >= len(fork.children):
+            self._start_all(join)
+            return
+        for _ in range(window):
             self._start_child(join)
+
+    def _start_all(self, join: _Join) -> None:
+        """Start every child; one that ends without waiting for anything is joined on the spot.
+
+        Children made only of control states (the common inline Map) never touch the ready
+        queue; the first that needs a task or a timer becomes a branch like any other.
+        """
+        fork, tracker, now = join.fork, join.tracker, self.now
+        run = self.engine.run_machine
+        name = fork.frame.state
+        is_map = fork.kind == "Map"
+        events: list[Event] = []
+        for index, spec in enumerate(fork.children):
+            join.next_child = index + 1
+            if is_map:
+                events.append(("MapIterationStarted", name, index))
+            mark = len(events)
+            effect = run(spec.machine, spec.input, spec.variables, now, events)
+            if type(effect) is Succeeded:
+                if is_map:
+                    events.append(("MapIterationSucceeded", name, index))
+                outcome = tracker.succeeded(index, effect.output)
+            elif type(effect) is Failed:
+                if is_map:
+                    events.append(("MapIterationFailed", name, index))
+                outcome = tracker.failed(index, effect.error, effect.cause)
+            else:
+                child = _Branch(parent=join, index=index)
+                join.running.add(child)
+                self.record.record(events[:mark], now)
+                self.ready.append((child, Step(effect, events[mark:])))
+                events = []
+                continue
+            if outcome is not None:
+                self.record.record(events, now)
+                self._join_done(join, outcome)
+                return
+        self.record.record(events, now)
 
     def _start_child(self, join: _Join) -> None:
         index = join.next_child
@@ -171,7 +212,7 @@ class LocalScheduler:
         now = self.now
         if join.fork.kind == "Map":
             name = join.fork.frame.state
-            self.record.record([("MapIterationStarted", None, {"name": name, "index": index})], now)
+            self.record.record([("MapIterationStarted", name, index)], now)
         self.ready.append((child, self.engine.start_machine(spec.machine, spec.input, spec.variables, now)))
 
     def _branch_ended(self, branch: _Branch, success: Succeeded | None, failure: Failed | None) -> None:
@@ -183,7 +224,7 @@ class LocalScheduler:
         now = self.now
         if join.fork.kind == "Map":
             kind = "MapIterationSucceeded" if success else "MapIterationFailed"
-            self.record.record([(kind, None, {"name": join.fork.frame.state, "index": branch.index})], now)
+            self.record.record([(kind, join.fork.frame.state, branch.index)], now)
         if success is not None:
             outcome = join.tracker.succeeded(branch.index, success.output)
         else:

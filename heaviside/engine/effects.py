@@ -58,7 +58,8 @@ class Frame:
 
 #: A history event as AWS names it (``PassStateEntered``...), kept as a plain tuple because
 #: one is recorded on every transition: ``(type, state name, input or output)`` for
-#: ``*StateEntered``/``*StateExited``, ``(type, None, details)`` for every other event.
+#: ``*StateEntered``/``*StateExited``, ``(type, Map state name, index)`` for ``MapIteration*``,
+#: ``(type, None, details)`` for every other event.
 Event = tuple[str, str | None, Any]
 
 
@@ -68,6 +69,8 @@ def event_details(event: Event) -> dict[str, Any]:
     if name is None:
         details: dict[str, Any] = payload
         return details
+    if kind.startswith("MapIteration"):
+        return {"name": name, "index": payload}
     return {"name": name, ("input" if kind.endswith("StateEntered") else "output"): payload}
 
 

@@ -78,6 +78,12 @@ class Engine:
         events: list[Event] = []
         return Step(self._run(machine.start_at, input_, variables, now, events), events)
 
+    def run_machine(
+        self, machine: Machine, input_: JSON, variables: Mapping[str, JSON], now: datetime, events: list[Event]
+    ) -> Effect:
+        """:meth:`start_machine` appending its history to ``events`` (saves a Step per Map item)."""
+        return self._run(machine.start_at, input_, variables, now, events)
+
     def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime) -> Step:
         frame = effect.frame
         state = self._state(frame, TaskState)
@@ -169,6 +175,11 @@ class Engine:
 
     def _pass(self, state: PassState, data: JSON, variables: Mapping[str, JSON], now: datetime,
               events: list[Event]) -> _Transition:
+        if (state.parameters is None and state.assign is None and state.input_path is IDENTITY
+                and state.output_path is IDENTITY):
+            result = data if state.result is ABSENT else state.result
+            return state.next, (result if state.result_path is IDENTITY else
+                                place_result(state.result_path, data, result)), variables
         scope = self._scope(state, data, variables, now)
         effective = data if state.input_path is IDENTITY else select(state.input_path, scope)
         if state.parameters is not None:
