@@ -125,7 +125,10 @@ class _Compiler:
                 rules.append(compile_choice_rule(rule))
             except ExpressionSyntaxError as exc:
                 raise DefinitionError([Problem(pointer_join(pointer, "Choices", i), str(exc))]) from None
-        return ChoiceState(**common, choices=tuple(rules), default=spec.get("Default"))
+        assigns = tuple(_template(rule, "Assign", pointer_join(pointer, "Choices", i))
+                        for i, rule in enumerate(spec["Choices"]))
+        return ChoiceState(**common, choices=tuple(rules), rule_assigns=assigns, rule_outputs=(None,) * len(rules),
+                           default=spec.get("Default"))
 
     def wait_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         return WaitState(

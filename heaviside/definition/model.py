@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from heaviside.definition.choice_rules import ChoiceRule
 from heaviside.definition.paths import Path
 from heaviside.definition.templates import Template
 from heaviside.types import JSON
@@ -69,6 +68,7 @@ class State:
     output_path: OptionalPath = None
     assign: Template | None = None
     comment: str | None = None
+    query_language: str = "JSONPath"  # or "JSONata"
     entered_event: str = ""  # "PassStateEntered"..., spelled once at compile time
     exited_event: str = ""
 
@@ -103,7 +103,9 @@ class TaskState(Recoverable):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChoiceState(State):
-    choices: tuple[ChoiceRule, ...] = ()
+    choices: tuple[Any, ...] = ()  # ChoiceRule (JSONPath) or JsonataChoiceRule
+    rule_assigns: tuple[Any, ...] = ()  # each rule's own Assign (or None), by position
+    rule_outputs: tuple[Any, ...] = ()  # each rule's own Output (JSONata), by position
     default: str | None = None
 
 
