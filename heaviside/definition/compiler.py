@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from heaviside.definition.choice_rules import compile_choice_rule
+from heaviside.definition.jsonata_fields import jsonata_field, jsonata_fields
 from heaviside.definition.model import (
     ABSENT,
     Catcher,
     ChoiceState,
     Definition,
     FailState,
+    JsonataChoiceRule,
     Machine,
     MapState,
     OptionalPath,
@@ -46,8 +48,6 @@ def compile_definition(source: JSONObject) -> Definition:
     index: dict[str, State] = {}
     compiler = _Compiler(index)
     machine = compiler.machine(source, "", source.get("QueryLanguage", JSONPATH))
-    if compiler.unsupported:
-        raise DefinitionError(compiler.unsupported)
     content_hash = hashlib.sha256(canonical_json(source).encode()).hexdigest()
     return Definition(machine, source, content_hash, source.get("TimeoutSeconds"), index)
 
@@ -55,22 +55,16 @@ def compile_definition(source: JSONObject) -> Definition:
 class _Compiler:
     def __init__(self, index: dict[str, State]) -> None:
         self.index = index
-        self.unsupported: list[Problem] = []
 
     def machine(self, block: Mapping[str, Any], pointer: str, language: str) -> Machine:
         states: dict[str, State] = {}
         for name, spec in block["States"].items():
-            state_pointer = pointer_join(pointer, "States", name)
-            if spec.get("QueryLanguage", language) != JSONPATH:
-                self.unsupported.append(Problem(state_pointer, "QueryLanguage 'JSONata' is not supported by this "
-                                                               "version of heaviside yet (JSONPath states only)"))
-                continue
-            state = self.state(name, spec, state_pointer)
+            state = self.state(name, spec, pointer_join(pointer, "States", name), spec.get("QueryLanguage", language))
             states[name] = state
             self.index[name] = state
         return Machine(block["StartAt"], states, block.get("Comment"))
 
-    def state(self, name: str, spec: Mapping[str, Any], pointer: str) -> State:
+    def state(self, name: str, spec: Mapping[str, Any], pointer: str, language: str) -> State:
         kind = spec["Type"]
         builder = _BUILDERS[kind]
         common: dict[str, Any] = {
@@ -78,13 +72,19 @@ class _Compiler:
             "type": kind,
             "next": spec.get("Next"),
             "end": bool(spec.get("End", False)),
-            "input_path": _optional_path(spec, "InputPath", pointer),
-            "output_path": _optional_path(spec, "OutputPath", pointer),
-            "assign": _template(spec, "Assign", pointer),
             "comment": spec.get("Comment"),
+            "query_language": language,
             "entered_event": kind + "StateEntered",
             "exited_event": kind + "StateExited",
         }
+        if language == JSONATA:
+            common.update(input_path=IDENTITY_PATH, output_path=IDENTITY_PATH,
+                          assign=_jsonata(spec, "Assign", pointer), jsonata=jsonata_fields(spec, pointer))
+            spec = {key: value for key, value in spec.items() if key in _STRUCTURAL_FIELDS}
+        else:
+            common.update(input_path=_optional_path(spec, "InputPath", pointer),
+                          output_path=_optional_path(spec, "OutputPath", pointer),
+                          assign=_template(spec, "Assign", pointer))
         return builder(self, spec, pointer, common)
 
     def pass_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
@@ -95,21 +95,22 @@ class _Compiler:
             result_path=_optional_path(spec, "ResultPath", pointer, reference=True),
         )
 
-    def recoverable(self, spec: Mapping[str, Any], pointer: str) -> dict[str, Any]:
+    def recoverable(self, spec: Mapping[str, Any], pointer: str, language: str) -> dict[str, Any]:
         return {
             "parameters": _template(spec, "Parameters", pointer) or _template(spec, "ItemSelector", pointer),
             "result_selector": _template(spec, "ResultSelector", pointer),
             "result_path": _optional_path(spec, "ResultPath", pointer, reference=True),
             "retriers": tuple(_retrier(r) for r in spec.get("Retry", ())),
             "catchers": tuple(
-                _catcher(c, pointer_join(pointer, "Catch", i)) for i, c in enumerate(spec.get("Catch", ()))
+                _catcher(c, pointer_join(pointer, "Catch", i), language)
+                for i, c in enumerate(spec.get("Catch", ()))
             ),
         }
 
     def task_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         return TaskState(
             **common,
-            **self.recoverable(spec, pointer),
+            **self.recoverable(spec, pointer, common["query_language"]),
             resource=spec["Resource"],
             timeout_seconds=spec.get("TimeoutSeconds"),
             timeout_seconds_path=_path(spec, "TimeoutSecondsPath", pointer),
@@ -119,15 +120,23 @@ class _Compiler:
         )
 
     def choice_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
-        rules = []
+        rules: list[Any] = []
+        assigns: list[Any] = []
+        outputs: list[Any] = []
         for i, rule in enumerate(spec["Choices"]):
+            rule_pointer = pointer_join(pointer, "Choices", i)
+            if common["query_language"] == JSONATA:
+                rules.append(JsonataChoiceRule(_jsonata(rule, "Condition", rule_pointer), rule["Next"]))
+                assigns.append(_jsonata(rule, "Assign", rule_pointer))
+                outputs.append(_jsonata(rule, "Output", rule_pointer))
+                continue
             try:
                 rules.append(compile_choice_rule(rule))
             except ExpressionSyntaxError as exc:
-                raise DefinitionError([Problem(pointer_join(pointer, "Choices", i), str(exc))]) from None
-        assigns = tuple(_template(rule, "Assign", pointer_join(pointer, "Choices", i))
-                        for i, rule in enumerate(spec["Choices"]))
-        return ChoiceState(**common, choices=tuple(rules), rule_assigns=assigns, rule_outputs=(None,) * len(rules),
+                raise DefinitionError([Problem(rule_pointer, str(exc))]) from None
+            assigns.append(_template(rule, "Assign", rule_pointer))
+            outputs.append(None)
+        return ChoiceState(**common, choices=tuple(rules), rule_assigns=tuple(assigns), rule_outputs=tuple(outputs),
                            default=spec.get("Default"))
 
     def wait_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
@@ -153,18 +162,19 @@ class _Compiler:
 
     def parallel_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         branches = tuple(
-            self.machine(branch, pointer_join(pointer, "Branches", i), _language(spec, branch))
+            self.machine(branch, pointer_join(pointer, "Branches", i),
+                         _language(spec, branch, common["query_language"]))
             for i, branch in enumerate(spec["Branches"])
         )
-        return ParallelState(**common, **self.recoverable(spec, pointer), branches=branches)
+        return ParallelState(**common, **self.recoverable(spec, pointer, common["query_language"]), branches=branches)
 
     def map_state(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> State:
         processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
         processor = self.machine(spec[processor_key], pointer_join(pointer, processor_key),
-                                 _language(spec, spec[processor_key]))
+                                 _language(spec, spec[processor_key], common["query_language"]))
         return MapState(
             **common,
-            **self.recoverable(spec, pointer),
+            **self.recoverable(spec, pointer, common["query_language"]),
             processor=processor,
             items_path=_path(spec, "ItemsPath", pointer) or compile_path("$"),
             max_concurrency=spec.get("MaxConcurrency", 0),
@@ -190,11 +200,20 @@ _BUILDERS: dict[str, Callable[[_Compiler, Mapping[str, Any], str, dict[str, Any]
 
 
 JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+IDENTITY_PATH = compile_path("$")
+
+# What a JSONata state shares with the JSONPath model; its expression fields are compiled
+# separately into JsonataFields (and Choices/Catch per language).
+_STRUCTURAL_FIELDS = frozenset({
+    "Type", "Next", "End", "Comment", "Resource", "Retry", "Catch", "Choices", "Default", "Branches",
+    "ItemProcessor", "Iterator", "Label",
+})
 
 
-def _language(state: Mapping[str, Any], nested: Mapping[str, Any]) -> str:
-    """A nested machine's query language: its own, else its parent state's (validated upstream)."""
-    language: str = nested.get("QueryLanguage", state.get("QueryLanguage", JSONPATH))
+def _language(state: Mapping[str, Any], nested: Mapping[str, Any], inherited: str) -> str:
+    """A nested machine's query language: its own, else its parent state's."""
+    language: str = nested.get("QueryLanguage", state.get("QueryLanguage", inherited))
     return language
 
 
@@ -209,13 +228,20 @@ def _retrier(spec: Mapping[str, Any]) -> Retrier:
     )
 
 
-def _catcher(spec: Mapping[str, Any], pointer: str) -> Catcher:
+def _catcher(spec: Mapping[str, Any], pointer: str, language: str) -> Catcher:
+    if language == JSONATA:
+        return Catcher(tuple(spec["ErrorEquals"]), spec["Next"], IDENTITY_PATH,
+                       _jsonata(spec, "Assign", pointer), _jsonata(spec, "Output", pointer))
     return Catcher(
         error_equals=tuple(spec["ErrorEquals"]),
         next=spec["Next"],
         result_path=_optional_path(spec, "ResultPath", pointer, reference=True),
         assign=_template(spec, "Assign", pointer),
     )
+
+
+def _jsonata(spec: Mapping[str, Any], key: str, pointer: str) -> Any:
+    return _guard(pointer_join(pointer, key), lambda: jsonata_field(spec, key))
 
 
 def _guard(pointer: str, compile_: Callable[[], Any]) -> Any:

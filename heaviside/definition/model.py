@@ -53,7 +53,39 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: OptionalPath
-    assign: Template | None = None
+    assign: Any = None  # Template (JSONPath) or JsonataValue
+    output: Any = None  # JsonataValue (JSONata states only)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonataFields:
+    """A JSONata state's expression fields, each a compiled ``JsonataValue`` (None when absent).
+
+    Numbers given literally (``"Seconds": 5``) compile to values that evaluate to themselves.
+    """
+
+    output: Any = None
+    arguments: Any = None  # Task, Parallel
+    items: Any = None  # Map
+    item_selector: Any = None  # Map
+    max_concurrency: Any = None  # Map
+    tolerated_failure_count: Any = None  # Map
+    tolerated_failure_percentage: Any = None  # Map
+    seconds: Any = None  # Wait
+    timestamp: Any = None  # Wait
+    timeout_seconds: Any = None  # Task
+    heartbeat_seconds: Any = None  # Task
+    error: Any = None  # Fail
+    cause: Any = None  # Fail
+    reads_context: bool = False  # some expression of the state reads $states.context
+
+
+@dataclass(frozen=True, slots=True)
+class JsonataChoiceRule:
+    """A JSONata Choice rule: ``Condition`` (a JsonataValue) and ``Next``."""
+
+    condition: Any
+    next: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,9 +98,10 @@ class State:
     end: bool = False
     input_path: OptionalPath = None
     output_path: OptionalPath = None
-    assign: Template | None = None
+    assign: Any = None  # Template (JSONPath) or JsonataValue (JSONata)
     comment: str | None = None
     query_language: str = "JSONPath"  # or "JSONata"
+    jsonata: JsonataFields | None = None  # the JSONata fields of a JSONata state
     entered_event: str = ""  # "PassStateEntered"..., spelled once at compile time
     exited_event: str = ""
 

@@ -27,7 +27,7 @@ from heaviside.definition.model import (
     WaitState,
 )
 from heaviside.definition.timestamps import format_timestamp
-from heaviside.engine import jsonpath_language
+from heaviside.engine import jsonata_language, jsonpath_language
 from heaviside.engine.effects import (
     ChildStart,
     Effect,
@@ -45,7 +45,7 @@ from heaviside.engine.language import Language, Transition, Variables
 from heaviside.engine.recovery import decide_retry, find_catcher
 from heaviside.engine.tasks import LAMBDA_INVOKE, classify_resource, function_name, lambda_invoke_request
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
-from heaviside.errors import RUNTIME, StatesError
+from heaviside.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from heaviside.types import JSON
 
 
@@ -127,6 +127,7 @@ class Engine:
             try:
                 result: Effect | Transition = body(self, state, data, variables, now, events)
             except StatesError as exc:
+                _note_evaluation_failure(events, state, exc)
                 return Failed(exc.error, exc.cause)
             if type(result) is not tuple:
                 if type(result) is Succeeded:
@@ -199,6 +200,7 @@ class Engine:
             return Fork(frame, "Map", children, plan.max_concurrency, plan.tolerated_failure_count,
                         plan.tolerated_failure_percentage)
         except StatesError as exc:
+            _note_evaluation_failure(events, state, exc)
             return self._recover(state, frame, exc.error, exc.cause, now, events)
 
     def _invoke(self, state: TaskState, frame: Frame, events: list[Event]) -> Effect:
@@ -222,6 +224,7 @@ class Engine:
         try:
             output, variables = _language(state).finish(self, state, frame, result)
         except StatesError as exc:
+            _note_evaluation_failure(events, state, exc)
             return self._settle(state, self._recover(state, frame, exc.error, exc.cause, now, events), now, events)
         return self._exit(state, (state.next, output, variables), now, events)
 
@@ -255,8 +258,10 @@ class Engine:
 _BODIES: dict[tuple[str, str], Any] = {
     ("Pass", "JSONPath"): jsonpath_language.pass_state,
     ("Choice", "JSONPath"): jsonpath_language.choice_state,
+    ("Pass", "JSONata"): jsonata_language.pass_state,
+    ("Choice", "JSONata"): jsonata_language.choice_state,
 }
-for _language_name in ("JSONPath",):
+for _language_name in ("JSONPath", "JSONata"):
     for _type, _body in (("Wait", Engine._wait), ("Succeed", Engine._succeed), ("Fail", Engine._fail),
                          ("Task", Engine._enter_recoverable), ("Parallel", Engine._enter_recoverable),
                          ("Map", Engine._enter_recoverable)):
@@ -273,8 +278,14 @@ def _bodies(definition: Definition) -> dict[str, tuple[State, Any]]:
     return table
 
 
-_LANGUAGES: dict[str, Language] = {"JSONPath": jsonpath_language}
+_LANGUAGES: dict[str, Language] = {"JSONPath": jsonpath_language, "JSONata": jsonata_language}
 
 
 def _language(state: State) -> Language:
     return _LANGUAGES[state.query_language]
+
+
+def _note_evaluation_failure(events: list[Event], state: State, exc: StatesError) -> None:
+    """AWS records a failing JSONata expression as an EvaluationFailed event."""
+    if exc.error == QUERY_EVALUATION_ERROR:
+        events.append(("EvaluationFailed", None, {"error": exc.error, "cause": exc.cause, "state": state.name}))

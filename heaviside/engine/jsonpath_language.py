@@ -30,6 +30,7 @@ from heaviside.engine import waits
 from heaviside.engine.effects import Event, Frame
 from heaviside.engine.io import IDENTITY, compact_json, effective_input, place_result, select, select_from
 from heaviside.engine.language import MapPlan, Services, TaskRequest, Transition, Variables
+from heaviside.engine.variables import commit
 from heaviside.errors import NO_CHOICE_MATCHED, RUNTIME, StatesError
 from heaviside.types import JSON
 
@@ -39,8 +40,8 @@ def _scope(services: Services, state: str, data: JSON, variables: Variables, ent
     return Scope(data, None, variables, services.random, partial(services.context, state, entered, retry_count))
 
 
-def _assign(template: Any, variables: Variables, scope: Scope) -> Variables:
-    return variables if template is None else {**variables, **template.resolve(scope)}
+def _assign(template: Any, variables: Variables, scope: Scope, state: str) -> Variables:
+    return variables if template is None else commit(variables, template.resolve(scope), state)
 
 
 def pass_state(services: Services, state: PassState, data: JSON, variables: Variables,
@@ -55,7 +56,8 @@ def pass_state(services: Services, state: PassState, data: JSON, variables: Vari
     if state.parameters is not None:
         effective = state.parameters.resolve(scope.with_data(effective))
     result = effective if state.result is ABSENT else state.result
-    new_variables = variables if state.assign is None else _assign(state.assign, variables, scope.with_data(result))
+    new_variables = (variables if state.assign is None
+                     else _assign(state.assign, variables, scope.with_data(result), state.name))
     output = result if state.result_path is IDENTITY else place_result(state.result_path, data, result)
     if state.output_path is not IDENTITY:
         output = select_from(state.output_path, output, scope)
@@ -76,7 +78,7 @@ def choice_state(services: Services, state: ChoiceState, data: JSON, variables: 
         if state.default is None:
             raise StatesError(NO_CHOICE_MATCHED, f"No Choice Rules matched the input in state '{state.name}'")
         next_name, assign = state.default, state.assign
-    new_variables = variables if assign is None else _assign(assign, variables, scope)
+    new_variables = variables if assign is None else _assign(assign, variables, scope, state.name)
     output = scope.data if state.output_path is IDENTITY else select(state.output_path, scope)
     return next_name, output, new_variables
 
@@ -86,7 +88,7 @@ def wait_state(services: Services, state: WaitState, data: JSON, variables: Vari
     scope = _scope(services, state.name, data, variables, now)
     effective = scope.with_data(select(state.input_path, scope))
     until = waits.wait_until(state, effective, now)
-    return until, select(state.output_path, effective), _assign(state.assign, variables, effective)
+    return until, select(state.output_path, effective), _assign(state.assign, variables, effective, state.name)
 
 
 def succeed_state(services: Services, state: SucceedState, data: JSON, variables: Variables,
@@ -139,7 +141,7 @@ def map_plan(services: Services, state: MapState, frame: Frame) -> MapPlan:
 def finish(services: Services, state: Recoverable, frame: Frame, result: JSON) -> tuple[JSON, Variables]:
     """ResultSelector, Assign (on the raw result), ResultPath and OutputPath."""
     scope = _scope(services, state.name, result, frame.variables, frame.entered)
-    variables = _assign(state.assign, frame.variables, scope)
+    variables = _assign(state.assign, frame.variables, scope, state.name)
     if state.result_selector is not None:
         result = state.result_selector.resolve(scope)
     output = place_result(state.result_path, frame.input, result)
@@ -150,7 +152,7 @@ def catch(services: Services, state: Recoverable, catcher: Catcher, frame: Frame
           error_output: JSON) -> tuple[JSON, Variables]:
     """The catcher's Assign (``$`` = the error output) and ResultPath into the raw input."""
     scope = _scope(services, state.name, error_output, frame.variables, frame.entered)
-    variables = _assign(catcher.assign, frame.variables, scope)
+    variables = _assign(catcher.assign, frame.variables, scope, state.name)
     return place_result(catcher.result_path, frame.input, error_output), variables
 
 

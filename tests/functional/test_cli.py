@@ -153,8 +153,15 @@ def test_polling_example_loops_until_done(capsys: pytest.CaptureFixture[str]) ->
                                                    "result": {"rowsCopied": 4500}}
 
 
-def test_jsonata_states_are_refused_clearly_until_supported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jsonata_machine_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     definition = {"QueryLanguage": "JSONata", "StartAt": "A",
-                  "States": {"A": {"Type": "Pass", "Output": "{% 1 %}", "End": True}}}
+                  "States": {"A": {"Type": "Pass", "Output": "{% $sum($states.input.xs) %}", "End": True}}}
+    assert main(["run", write(tmp_path, "d.json", definition), "--input", '{"xs": [1, 2, 3]}']) == 0
+    assert json.loads(capsys.readouterr().out) == 6
+
+
+def test_jsonata_syntax_error_is_a_definition_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "A",
+                  "States": {"A": {"Type": "Pass", "Output": {"x": "{% $states.input.( %}"}, "End": True}}}
     assert main(["run", write(tmp_path, "d.json", definition)]) == 2
-    assert "/States/A: QueryLanguage 'JSONata' is not supported" in capsys.readouterr().err
+    assert "/States/A/Output" in capsys.readouterr().err
