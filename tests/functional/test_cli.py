@@ -165,3 +165,15 @@ def test_jsonata_syntax_error_is_a_definition_problem(tmp_path: Path, capsys: py
                   "States": {"A": {"Type": "Pass", "Output": {"x": "{% $states.input.( %}"}, "End": True}}}
     assert main(["run", write(tmp_path, "d.json", definition)]) == 2
     assert "/States/A/Output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("input_file", "expected"), [
+    ("input.json", {"customer": "Ada", "lines": 2, "total": 105.75, "status": "APPROVED"}),
+    ("input-large.json", {"customer": "Grace", "lines": 1, "total": 1400, "status": "PENDING_REVIEW"}),
+])
+def test_jsonata_invoice_example(capsys: pytest.CaptureFixture[str], input_file: str, expected: Any) -> None:
+    invoice = EXAMPLES / "invoice"
+    code = main(["run", str(invoice / "invoice.asl.json"), "--handlers", str(invoice / "handlers.py"),
+                 "--input-file", str(invoice / input_file)])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == expected

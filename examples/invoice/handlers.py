@@ -1,0 +1,25 @@
+"""Lambda handlers for the JSONata invoice workflow."""
+
+from typing import Any
+
+_ORDERS = {
+    "o-1": {"customer": {"name": "Ada", "tier": "gold"},
+            "lines": [{"sku": "lamp", "qty": 2, "price": 40.0}, {"sku": "book", "qty": 3, "price": 12.5}]},
+    "o-2": {"customer": {"name": "Grace", "tier": "silver"},
+            "lines": [{"sku": "desk", "qty": 4, "price": 350.0}]},
+}
+
+
+class OrderNotFound(Exception):
+    """No such order."""
+
+
+def load_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    order = _ORDERS.get(event["orderId"])
+    if order is None:
+        raise OrderNotFound(event["orderId"])
+    return order
+
+
+def request_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"ticket": f"REV-{event['customer']}", "total": event["total"]}
