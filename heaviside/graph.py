@@ -112,8 +112,11 @@ def _describe_rule(rule: Mapping[str, Any]) -> str:
             return f"{combinator}(" + ", ".join(_describe_rule(r) for r in rule[combinator]) + ")"
     if "Not" in rule:
         return f"Not({_describe_rule(rule['Not'])})"
-    if "Condition" in rule:  # JSONata
-        return str(rule["Condition"])
+    if "Condition" in rule:  # JSONata: show the expression without its {% %} delimiters
+        condition = str(rule["Condition"]).strip()
+        if condition.startswith("{%") and condition.endswith("%}"):
+            condition = condition[2:-2].strip()
+        return condition
     ops = [key for key in rule if key not in _RULE_META]
     if "Variable" in rule and ops:
         op = ops[0]

@@ -627,3 +627,12 @@ def test_highlight_errors() -> None:
 def test_dangling_next_is_reported() -> None:
     with pytest.raises(ValueError, match="Elsewhere"):
         render_graph({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Elsewhere"}}})
+
+
+def test_jsonata_condition_label_drops_delimiters() -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n < 3 %}", "Next": "D"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}}
+    diagram = parse_mermaid(render_graph(definition, "mermaid"))
+    labels = diagram.edge_labels(diagram.by_label("C"), diagram.by_label("D"))
+    assert "$states.input.n < 3" in labels
