@@ -121,14 +121,14 @@ class Fork:
     tolerated_failure_percentage: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per finished branch, and frozen __init__ is slower
 class Succeeded:
     """The machine (the execution, or a branch/iteration) ended with ``output``."""
 
     output: JSON
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Failed:
     """The machine ended with an error (``cause`` may be None: then it is omitted)."""
 

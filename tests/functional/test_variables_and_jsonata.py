@@ -165,3 +165,19 @@ def test_random_and_uuid_come_from_the_engine_random() -> None:
     first = run_local(definition, {}, random=Random(3)).output
     second = run_local(definition, {}, random=Random(3)).output
     assert first == second and first["u"] != run_local(definition, {}, random=Random(4)).output["u"]
+
+
+def test_reading_a_variable_before_it_is_assigned_fails_at_run_time() -> None:
+    jsonpath = {"StartAt": "Read", "States": {
+        "Read": {"Type": "Pass", "Parameters": {"v.$": "$later"}, "Next": "Set"},
+        "Set": {"Type": "Pass", "Assign": {"later": 1}, "End": True},
+    }}
+    record = run_local(jsonpath, {})
+    assert record.error == "States.Runtime" and "$later" in (record.cause or "")
+    in_jsonata = jsonata({
+        "Read": {"Type": "Pass", "Output": "{% $later %}", "Next": "Set"},
+        "Set": {"Type": "Pass", "Assign": {"later": 1}, "End": True},
+    })
+    record = run_local(in_jsonata, {})
+    assert record.error == "States.QueryEvaluationError"
+    assert "returned nothing (undefined)" in (record.cause or "")
