@@ -89,16 +89,36 @@ def test_jsonpath_choice_rule_assign() -> None:
 
 
 def test_branches_and_iterations_read_outer_variables_and_keep_their_own() -> None:
+    processor = {"StartAt": "Scale", "States": {
+        "Scale": {"Type": "Pass", "Assign": {"inner": "{% $states.input * $factor %}"}, "Next": "Emit"},
+        "Emit": {"Type": "Pass", "Output": "{% $inner %}", "End": True}}}
     definition = jsonata({
         "Set": {"Type": "Pass", "Assign": {"factor": 10}, "Next": "M"},
-        "M": {"Type": "Map", "Items": "{% $states.input.xs %}", "ItemProcessor": {"StartAt": "Scale", "States": {
-            "Scale": {"Type": "Pass", "Assign": {"inner": "{% $states.input * $factor %}"}, "Next": "Emit"},
-            "Emit": {"Type": "Pass", "Output": "{% $inner %}", "End": True}}},
-              "Next": "After"},
-        "After": {"Type": "Pass", "Output": {"r": "{% $states.input %}", "leaked": "{% $exists($inner) %}"},
-                  "End": True},
+        "M": {"Type": "Map", "Items": "{% $states.input.xs %}", "ItemProcessor": processor, "Next": "After"},
+        "After": {"Type": "Pass", "Output": {"r": "{% $states.input %}", "factor": "{% $factor %}"}, "End": True},
     })
-    assert run_local(definition, {"xs": [1, 2]}).output == {"r": [10, 20], "leaked": False}
+    assert run_local(definition, {"xs": [1, 2]}).output == {"r": [10, 20], "factor": 10}
+    # An iteration's own variables are invisible outside it: reading one there is a definition error.
+    leaking = jsonata({
+        "M": {"Type": "Map", "Items": "{% [1] %}", "ItemProcessor": processor, "Next": "After"},
+        "After": {"Type": "Pass", "Output": "{% $inner %}", "End": True},
+    })
+    with pytest.raises(DefinitionError) as caught:
+        load_definition({**leaking, "States": {**leaking["States"], "Set": {"Type": "Pass", "Assign": {"factor": 1},
+                                                                         "Next": "M"}}, "StartAt": "Set"})
+    assert any(p.pointer.startswith("/States/After/Output") for p in caught.value.problems)
+
+
+def test_an_iteration_cannot_assign_an_outer_variable() -> None:
+    definition = jsonata({
+        "Set": {"Type": "Pass", "Assign": {"total": 0}, "Next": "M"},
+        "M": {"Type": "Map", "Items": "{% [1, 2] %}", "ItemProcessor": {"StartAt": "Add", "States": {
+            "Add": {"Type": "Pass", "Assign": {"total": "{% $total + $states.input %}"}, "End": True}}},
+              "End": True},
+    })
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(definition)
+    assert [p.pointer for p in caught.value.problems] == ["/States/M/ItemProcessor/States/Add/Assign/total"]
 
 
 def test_undefined_jsonata_result_is_a_query_evaluation_error_with_aws_cause() -> None:

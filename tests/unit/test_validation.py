@@ -533,6 +533,7 @@ def test_choice_rules_valid() -> None:
                 "Assign": {"picked": "yes", "n.$": "$.n"},
             },
             {"Variable": "$.x", "IsNull": True, "Next": "Yes"},
+            Assign={"var": {"x": 1}},  # $var is read above: it must be assigned somewhere
         )
     )
 
@@ -585,7 +586,7 @@ def test_choice_rule_problems(rule: object, pointer: str) -> None:
     ],
 )
 def test_choice_operand_types(operator: str, good: object, bad: object) -> None:
-    assert_valid(choice({"Variable": "$.x", operator: good, "Next": "Yes"}))
+    assert_valid(choice({"Variable": "$.x", operator: good, "Next": "Yes"}, Assign={"var": True}))
     found = messages(choice({"Variable": "$.x", operator: bad, "Next": "Yes"}))
     assert list(found) == [f"/States/C/Choices/0/{operator}"]
 
@@ -759,7 +760,8 @@ def test_template_dollar_keys_at_any_depth() -> None:
         "list": [1, {"ok.$": "$.x"}, {"bad.$": "x"}, [{"deeper.$": 5}]],
         "obj": {"inner.$": "$.[", "dup": 1, "dup.$": "$.d"},
     }
-    found = messages(single({"Type": "Pass", "End": True, "Parameters": parameters}))
+    assign = {"myVar": {"field": 1}}  # a variable that is read must be assigned somewhere
+    found = messages(single({"Type": "Pass", "End": True, "Parameters": parameters, "Assign": assign}))
     assert sorted(found) == [
         "/States/A/Parameters/list/2/bad.$",
         "/States/A/Parameters/list/3/0/deeper.$",

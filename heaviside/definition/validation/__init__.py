@@ -7,7 +7,9 @@ whatever it is given.
 
 Structure (types, required fields, enums, ranges, the fields each state type accepts) is checked
 with JSON Schemas (:mod:`.schema`, run by :mod:`.structure`); the rest with Python checks:
-per-field semantics (:mod:`.fields`, :mod:`.choice_checks`, :mod:`.expressions`) and the
+per-field semantics (:mod:`.fields`, :mod:`.choice_checks`, :mod:`.expressions`), JSONata
+expressions (:mod:`.jsonata_checks`: syntax, misplaced ``$states`` fields), workflow variables
+(:mod:`.variables`: reads of unassigned variables, scopes, Distributed Map children) and the
 transition graph (:mod:`.graph_checks`), driven by :mod:`.walker`.
 """
 

@@ -29,14 +29,38 @@ class Block:
     machine_pointer: str  # pointer of the object holding StartAt and States
 
 
+@dataclass(eq=False)
+class VariableScope:
+    """The workflow variables of one scope: the top-level machine, a Parallel branch or a Map iteration.
+
+    Filled while the walker visits the scope's states; resolved by :mod:`.variables` once the whole
+    definition has been walked (a reference may come before the assignment in document order).
+    """
+
+    parent: VariableScope | None
+    pointer: str  # the machine root of the scope ("" for the top level)
+    distributed: bool = False  # a Distributed Map's child workflow: outer variables are out of reach
+    assignments: list[tuple[str, str]] = field(default_factory=list)  # (name, pointer of the Assign key)
+    references: list[tuple[str, str]] = field(default_factory=list)  # (name, pointer of the expression)
+
+    def child(self, pointer: str, *, distributed: bool = False) -> VariableScope:
+        """A new inner scope below this one."""
+        return VariableScope(self, pointer, distributed)
+
+
 @dataclass
 class Context:
-    """Collects problems and the names of all states across the whole machine."""
+    """Collects problems, the names of all states and the variable scopes across the whole machine."""
 
     problems: list[Problem] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # state name -> pointer where first defined
     blocks: list[Block] = field(default_factory=list)
     top_language: str = JSONPATH
+    scope: VariableScope = field(default_factory=lambda: VariableScope(None, ""))  # the one being walked
+    scopes: list[VariableScope] = field(default_factory=list)  # every scope, the top level first
+
+    def __post_init__(self) -> None:
+        self.scopes.append(self.scope)
 
     def report(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(pointer, message))

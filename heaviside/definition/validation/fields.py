@@ -26,7 +26,7 @@ from heaviside.errors import ALL, pointer_join
 State = Mapping[str, Any]
 
 #: Fields holding a plain path (``$``, ``$$`` or ``$var``).
-_PATH_FIELDS: Final = (
+PATH_FIELDS: Final = (
     "InputPath", "OutputPath", "ItemsPath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath",
     "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailureCountPath",
     "ToleratedFailurePercentagePath",
@@ -79,7 +79,7 @@ def check_common_fields(state_type: str, state: State, pointer: str, ctx: Contex
     """Paths, reference paths, payload templates and Assign, for whichever of them the state has."""
     allowed = ALLOWED_FIELDS[state_type]
     if language == JSONPATH:
-        for name in _PATH_FIELDS:
+        for name in PATH_FIELDS:
             if name in state and name in allowed:
                 check_path(state[name], pointer_join(pointer, name), ctx, name)
         if "ResultPath" in state and "ResultPath" in allowed:

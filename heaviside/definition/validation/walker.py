@@ -3,6 +3,8 @@ Parallel branches and Map processors with pointers that continue (``/States/P/Br
 
 Each state is dispatched on its ``Type``: the schema for that type runs first, then the Python
 checks. A state whose ``Type`` is missing or unknown gets that one problem and nothing else.
+Each Parallel branch and Map processor is walked in a new inner variable scope; variables are
+resolved once everything has been walked (:mod:`.variables`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from heaviside.definition.validation.choice_checks import check_choices
 from heaviside.definition.validation.context import JSONATA, JSONPATH, Block, Context, describe
 from heaviside.definition.validation.fields import TYPE_CHECKS, check_common_fields, check_language_fields
 from heaviside.definition.validation.graph_checks import check_block, check_next_end
+from heaviside.definition.validation.jsonata_checks import check_jsonata_state
 from heaviside.definition.validation.schema import QUERY_LANGUAGES, STATE_TYPES
 from heaviside.definition.validation.structure import check_machine_schema, check_state_schema
+from heaviside.definition.validation.variables import check_variables, collect_variables
 from heaviside.errors import pointer_join
 
 MAX_DEFINITION_BYTES: Final = 1024 * 1024
@@ -35,6 +39,7 @@ def check_definition(definition: object, ctx: Context) -> None:
     check_machine("top", definition, ROOT, ctx, JSONPATH)
     for block in ctx.blocks:
         check_block(block, ctx)
+    check_variables(ctx)
 
 
 def check_machine(kind: str, machine: Mapping[str, Any], pointer: str, ctx: Context, inherited: str) -> None:
@@ -77,6 +82,9 @@ def check_state(name: str, state: object, pointer: str, ctx: Context, inherited:
     check_next_end(state_type, state, pointer, ctx)
     for check in TYPE_CHECKS.get(state_type, ()):
         check(state, pointer, ctx, language)
+    collect_variables(state_type, state, pointer, ctx, language)
+    if language == JSONATA:
+        check_jsonata_state(state_type, state, pointer, ctx)
     if state_type == "Choice":
         check_choices(state, pointer, ctx, language)
     elif state_type == "Parallel":
@@ -84,12 +92,25 @@ def check_state(name: str, state: object, pointer: str, ctx: Context, inherited:
         if isinstance(branches, list):
             for index, branch in enumerate(branches):
                 if isinstance(branch, dict):
-                    check_machine("branch", branch, pointer_join(pointer, "Branches", index), ctx, language)
+                    _check_scope("branch", branch, pointer_join(pointer, "Branches", index), ctx, language)
     elif state_type == "Map":
         for field, kind in (("ItemProcessor", "processor"), ("Iterator", "iterator")):
             nested = state.get(field)
             if isinstance(nested, dict):
-                check_machine(kind, nested, pointer_join(pointer, field), ctx, language)
+                _check_scope(kind, nested, pointer_join(pointer, field), ctx, language)
+
+
+def _check_scope(kind: str, machine: Mapping[str, Any], pointer: str, ctx: Context, language: str) -> None:
+    """A nested machine (Parallel branch, Map processor) in its own inner variable scope."""
+    config = machine.get("ProcessorConfig") if kind == "processor" else None
+    distributed = isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
+    outer = ctx.scope
+    ctx.scope = outer.child(pointer, distributed=distributed)
+    ctx.scopes.append(ctx.scope)
+    try:
+        check_machine(kind, machine, pointer, ctx, language)
+    finally:
+        ctx.scope = outer
 
 
 def _check_name(name: object, pointer: str, ctx: Context) -> bool:
