@@ -6,9 +6,12 @@ Part 1 runs the same three definitions (a 1,000-state Pass chain with Parameters
 loop counting to 1,000 with ``States.MathAdd``, an inline Map over 1,000 items) on heaviside's
 ``run_local`` and on moto's Step Functions interpreter, checks that both return the expected
 output and execute the same number of states, and reports medians, per-transition times and
-the moto/heaviside ratio (target: at least 1,000x). Part 2 measures heaviside alone: a Pass
-transition (engine only and through ``run_local``), definition loading per state (validation
-and compilation separately) and an inline Map over 10,000 items end to end.
+the moto/heaviside ratio (target: at least 1,000x). A JSONata table puts the Pass chain and the
+Choice loop next to their JSONata twins (``Output`` from ``$states.input``; the loop also with a
+workflow variable, ``Assign``) on heaviside, with the JSONata/JSONPath ratio, and moto's figure
+for the JSONata loop when moto can run it (else a note says why not). Part 2 measures heaviside
+alone: a Pass transition (engine only and through ``run_local``), definition loading per state
+(validation and compilation separately) and an inline Map over 10,000 items end to end.
 
 Progress goes to stderr, the tables to stdout. The exit status is 1 when an implementation
 returned a wrong output (the figures are then void), else 0: missed targets are reported, not
@@ -23,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from benchmarks import heaviside_bench, moto_bench
+from benchmarks import heaviside_bench, jsonata_bench, moto_bench
 from benchmarks.report import Table, render
 from benchmarks.timing import (
     Sample,
@@ -33,6 +36,7 @@ from benchmarks.timing import (
     machine_info,
     measure,
     measure_interleaved,
+    package_version,
 )
 from benchmarks.workloads import Workload, choice_loop, comparison_workloads, inline_map, pass_chain
 from heaviside.types import JSON
@@ -115,6 +119,21 @@ def heaviside_side(settings: Settings) -> list[HeavisideFigure]:
     operations = {w.key: heaviside_bench.run_local_compiled_op(w) for w in workloads}
     samples = measure_interleaved(operations, settings.runs)
     return [HeavisideFigure(w, samples[w.key], heaviside_bench.run_checked(w).output) for w in workloads]
+
+
+def jsonata_heaviside_side(settings: Settings) -> tuple[list[jsonata_bench.Pair], dict[str, Sample]]:
+    """heaviside on the JSONPath workloads and their JSONata twins, sampled interleaved."""
+    compared = jsonata_bench.pairs(settings.size)
+    progress(f"heaviside: JSONPath vs JSONata ({len(compared)} pairs), x{settings.runs} each")
+    return compared, jsonata_bench.measure_heaviside(compared, settings.runs)
+
+
+def jsonata_moto_side(settings: Settings) -> jsonata_bench.MotoJsonata | None:
+    """moto on the JSONata loop (None when skipped or not installed); runs after every heaviside figure."""
+    if not (settings.moto and moto_bench.available()):
+        return None
+    progress(f"moto: JSONata Choice loop (a {jsonata_bench.PROBE_SIZE}-iteration probe first)")
+    return jsonata_bench.moto_jsonata(settings.size, settings.moto_runs, settings.moto_budget)
 
 
 def moto_side(settings: Settings) -> list[moto_bench.MotoResult] | None:
@@ -244,8 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(argv)
     started, load_before, speed_before = time.perf_counter(), load_average(), calibration()
     figures = heaviside_side(settings)
+    compared, jsonata_samples = jsonata_heaviside_side(settings)
     second = in_process(settings)
     first, outputs_agree = comparison(settings, figures, moto_side(settings))
+    moto_jsonata = jsonata_moto_side(settings)
+    jsonata = jsonata_bench.table(settings.size, compared, jsonata_samples, moto_jsonata,
+                                  moto_wanted=settings.moto, moto_version=package_version("moto"))
+    outputs_agree = outputs_agree and (moto_jsonata is None or moto_jsonata.output_ok)
     info = machine_table()
     info.add("settings", f"size {settings.size}, heaviside runs {settings.runs}, moto runs <= {settings.moto_runs} "
                          f"(budget {settings.moto_budget:.0f} s/workload){', quick' if settings.quick else ''}")
@@ -254,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              f"{format_seconds(speed_before)} before, {format_seconds(calibration())} after "
              "(compare between runs: this machine's speed at the time)")
     info.add("benchmark wall time", format_seconds(time.perf_counter() - started))
-    sys.stdout.write(render([first, second, info], markdown=settings.markdown))
+    sys.stdout.write(render([first, jsonata, second, info], markdown=settings.markdown))
     if not outputs_agree:
         print("error: an implementation returned a wrong output; the comparison is void", file=sys.stderr)
         return 1

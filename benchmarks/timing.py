@@ -84,7 +84,8 @@ def measure_interleaved(
     return {name: Sample(tuple(values)) for name, values in times.items()}
 
 
-def _version(distribution: str) -> str:
+def package_version(distribution: str) -> str:
+    """The installed version of ``distribution`` (without importing it), or "not installed"."""
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
@@ -119,8 +120,8 @@ def machine_info() -> list[tuple[str, str]]:
         ("platform", platform.platform()),
         ("processor", platform.processor() or platform.machine()),
         ("cpu count", cpus),
-        ("heaviside", _version("heaviside")),
-        ("moto / boto3", f"{_version('moto')} / {_version('boto3')}"),
+        ("heaviside", package_version("heaviside")),
+        ("moto / boto3", f"{package_version('moto')} / {package_version('boto3')}"),
         ("date", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
     ]
 

@@ -3,7 +3,8 @@
 Every workload is a :class:`Workload`: a definition, an execution input, the output a correct
 interpreter returns, and the number of states it executes (its *transitions*: one per
 ``...StateEntered`` event). heaviside and moto run exactly these dicts, so their timings and
-outputs are comparable.
+outputs are comparable. The ``jsonata_*`` workloads are JSONata (``"QueryLanguage": "JSONata"``)
+twins of the JSONPath ones, producing the same outputs.
 """
 
 from __future__ import annotations
@@ -120,6 +121,104 @@ def inline_map(items: int) -> Workload:
         input={"items": values},
         expected_output=values,
         transitions=items + 1,
+    )
+
+
+def jsonata_pass_chain(size: int) -> Workload:
+    """The JSONata twin of ``pass_chain(size)``: ``size`` Pass states, each with an ``Output``.
+
+    Each state's Output is ``{"i": "{% $states.input.i %}", "step": k}``: the same object the
+    JSONPath chain builds with Parameters, so the last output is ``{"i": <input i>, "step": size - 1}``.
+    """
+    if size < 1:
+        raise ValueError("a Pass chain needs at least one state")
+    states: dict[str, Any] = {}
+    for k in range(size):
+        state: dict[str, Any] = {"Type": "Pass", "Output": {"i": "{% $states.input.i %}", "step": k}}
+        if k == size - 1:
+            state["End"] = True
+        else:
+            state["Next"] = f"Pass{k + 1}"
+        states[f"Pass{k}"] = state
+    definition = {
+        "Comment": f"{size} JSONata Pass states in a row",
+        "QueryLanguage": "JSONata",
+        "StartAt": "Pass0",
+        "States": states,
+    }
+    return Workload(
+        key=f"jchain{size}",
+        title=f"Pass chain x{size:,} (JSONata Output)",
+        definition=definition,
+        input={"i": 7},
+        expected_output={"i": 7, "step": size - 1},
+        transitions=size,
+    )
+
+
+def jsonata_choice_loop(count: int) -> Workload:
+    """The JSONata twin of ``choice_loop(count)``: ``n`` is carried in the state input.
+
+    The Pass state's Output is ``{"n": "{% $states.input.n + 1 %}"}``, the Choice rule's
+    Condition ``{% $states.input.n < count %}``. Transitions: ``count`` Pass + ``count`` Choice + 1 Succeed.
+    """
+    if count < 1:
+        raise ValueError("the loop must count to at least 1")
+    definition: dict[str, Any] = {
+        "Comment": f"count to {count} with JSONata, n in the state input",
+        "QueryLanguage": "JSONata",
+        "StartAt": "Increment",
+        "States": {
+            "Increment": {"Type": "Pass", "Output": {"n": "{% $states.input.n + 1 %}"}, "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Condition": f"{{% $states.input.n < {count} %}}", "Next": "Increment"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    return Workload(
+        key=f"jloop{count}",
+        title=f"Choice loop to {count:,} (JSONata, $states.input)",
+        definition=definition,
+        input={"n": 0},
+        expected_output={"n": count},
+        transitions=2 * count + 1,
+    )
+
+
+def jsonata_variable_loop(count: int) -> Workload:
+    """A JSONata loop counting in the workflow variable ``$n`` (``Assign``) instead of the state input.
+
+    ``Init`` assigns ``n`` from the input, ``Increment`` assigns ``{% $n + 1 %}`` (its output is its
+    input, unchanged), the Choice rule tests ``{% $n < count %}`` and the Succeed state outputs
+    ``{"n": "{% $n %}"}``. Transitions: 1 Init + ``count`` Pass + ``count`` Choice + 1 Succeed.
+    """
+    if count < 1:
+        raise ValueError("the loop must count to at least 1")
+    definition: dict[str, Any] = {
+        "Comment": f"count to {count} with JSONata, n in a workflow variable",
+        "QueryLanguage": "JSONata",
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"n": "{% $states.input.n %}"}, "Next": "Increment"},
+            "Increment": {"Type": "Pass", "Assign": {"n": "{% $n + 1 %}"}, "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Condition": f"{{% $n < {count} %}}", "Next": "Increment"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed", "Output": {"n": "{% $n %}"}},
+        },
+    }
+    return Workload(
+        key=f"jvarloop{count}",
+        title=f"Choice loop to {count:,} (JSONata, variable $n)",
+        definition=definition,
+        input={"n": 0},
+        expected_output={"n": count},
+        transitions=2 * count + 2,
     )
 
 
