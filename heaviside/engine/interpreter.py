@@ -43,6 +43,7 @@ from heaviside.engine.effects import (
 )
 from heaviside.engine.language import Language, Transition, Variables
 from heaviside.engine.recovery import decide_retry, find_catcher
+from heaviside.engine.specialize import raw_state_specs, specialize
 from heaviside.engine.tasks import LAMBDA_INVOKE, classify_resource, function_name, lambda_invoke_request
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
 from heaviside.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
@@ -272,7 +273,10 @@ def _bodies(definition: Definition) -> dict[str, tuple[State, Any]]:
     """Each state with the function that runs it, built once per definition."""
     table: dict[str, tuple[State, Any]] | None = definition.engine_cache.get("bodies")
     if table is None:
-        table = {name: (state, _BODIES[state.type, state.query_language])
+        specs = raw_state_specs(definition.source)
+        # Hot JSONPath Pass/Choice shapes get generated straight-line bodies (they fall back to the
+        # generic body for anything irregular); every other state runs its generic body.
+        table = {name: (state, specialize(state, specs.get(name, {})) or _BODIES[state.type, state.query_language])
                  for name, state in definition.states.items()}
         definition.engine_cache["bodies"] = table
     return table
