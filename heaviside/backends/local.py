@@ -172,7 +172,7 @@ class LocalScheduler:
         queue; the first that needs a task or a timer becomes a branch like any other.
         """
         fork, tracker, now = join.fork, join.tracker, self.now
-        run = self.engine.run_machine
+        run = self.engine.run_from
         name = fork.frame.state
         is_map = fork.kind == "Map"
         events: list[Event] = []
@@ -181,7 +181,7 @@ class LocalScheduler:
             if is_map:
                 events.append(("MapIterationStarted", name, index))
             mark = len(events)
-            effect = run(spec.machine, spec.input, spec.variables, now, events)
+            effect = run(spec.machine.start_at, spec.input, spec.variables, now, events)
             if type(effect) is Succeeded:
                 if is_map:
                     events.append(("MapIterationSucceeded", name, index))

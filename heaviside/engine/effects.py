@@ -100,7 +100,7 @@ class ScheduleWait:
     purpose: str  # "wait" or "retry"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a Map makes one per item, and frozen __init__ is slower
 class ChildStart:
     """One Parallel branch or Map iteration to run: its machine, input and inherited variables."""
 

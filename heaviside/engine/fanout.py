@@ -58,7 +58,11 @@ class JoinTracker:
         if self.outcome is not None:
             return None
         self.results[index] = output
-        return self._settle()
+        self.pending -= 1  # _settle inlined: this runs once per Map item
+        if self.pending == 0:
+            self.outcome = JoinOutcome(results=self.results)
+            return self.outcome
+        return None
 
     def failed(self, index: int, error: str, cause: str | None) -> JoinOutcome | None:
         if self.outcome is not None:

@@ -72,11 +72,11 @@ class Engine:
         events: list[Event] = []
         return Step(self._run(machine.start_at, input_, variables, now, events), events)
 
-    def run_machine(
-        self, machine: Machine, input_: JSON, variables: Mapping[str, JSON], now: datetime, events: list[Event]
+    def run_from(
+        self, name: str | None, input_: JSON, variables: Mapping[str, JSON], now: datetime, events: list[Event]
     ) -> Effect:
-        """:meth:`start_machine` appending its history to ``events`` (saves a Step per Map item)."""
-        return self._run(machine.start_at, input_, variables, now, events)
+        """Run from state ``name`` appending history to ``events`` (the Map fast path: no Step per item)."""
+        return self._run(name, input_, variables, now, events)
 
     def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime) -> Step:
         frame = effect.frame
