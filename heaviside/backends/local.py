@@ -15,8 +15,9 @@ import itertools
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from random import Random
 from typing import Any
 
@@ -93,8 +94,6 @@ class LocalScheduler:
         now = self.clock.now()
         self.record.record([("ExecutionStarted", None, {"input": self.record.input})], now)
         if self.definition.timeout_seconds is not None:
-            from datetime import timedelta
-
             due = now + timedelta(seconds=self.definition.timeout_seconds)
             heapq.heappush(self.timers, _Timer(due, next(self.sequence), self.root, None))
         self.ready.append((self.root, self.engine.start(now)))
@@ -299,8 +298,6 @@ class LocalScheduler:
     def _time_out_execution(self) -> None:
         timeout = self.definition.timeout_seconds
         due = self.record.start_date
-        from datetime import timedelta
-
         self.clock.advance_to(due + timedelta(seconds=timeout or 0))
         now = self.clock.now()
         self.root.cancelled = True
@@ -322,10 +319,6 @@ def _cancel(join: _Join) -> None:
             _cancel(child.active_join)
     join.running.clear()
     join.next_child = len(join.fork.children)
-
-
-def handlers_view(handlers: Mapping[str, Handler] | None) -> dict[str, Handler]:
-    return dict(handlers or {})
 
 
 def describe_output(record: ExecutionRecord) -> JSON:

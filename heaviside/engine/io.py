@@ -12,7 +12,7 @@ from typing import Final
 from heaviside.definition.model import OptionalPath
 from heaviside.definition.paths import Path, PathNotFound, Scope, compile_path
 from heaviside.definition.templates import Template
-from heaviside.errors import DATA_LIMIT_EXCEEDED, RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from heaviside.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
 from heaviside.types import JSON
 
 IDENTITY: Final[Path] = compile_path("$")
@@ -67,14 +67,3 @@ def place_result(result_path: OptionalPath, raw_input: JSON, result: JSON) -> JS
 
 def compact_json(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def check_size(value: JSON, what: str) -> str:
-    """Serialise ``value`` and enforce the 256 KiB limit (States.DataLimitExceeded); returns the JSON."""
-    text = compact_json(value)
-    if len(text) * 4 > PAYLOAD_LIMIT_BYTES and len(text.encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
-        raise StatesError(
-            DATA_LIMIT_EXCEEDED,
-            f"The {what} returned a result with a size exceeding the maximum number of bytes service limit.",
-        )
-    return text
