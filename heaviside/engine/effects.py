@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from heaviside.definition.model import Machine
+from heaviside.definition.timestamps import format_timestamp
 from heaviside.types import JSON
 
 
@@ -42,6 +43,18 @@ class Execution:
             },
             "StateMachine": {"Id": self.state_machine_id, "Name": self.state_machine_name},
         }
+
+
+def state_context(base: Mapping[str, Any], state: str, entered: datetime,
+                  retry_count: int | None = None) -> dict[str, Any]:
+    """The context object (``$$``) of ``state`` entered at ``entered``; ``base`` is
+    :meth:`Execution.context`. ``RetryCount`` is present only where AWS shows it (Tasks)."""
+    context = dict(base)
+    state_part: dict[str, Any] = {"EnteredTime": format_timestamp(entered), "Name": state}
+    if retry_count is not None:
+        state_part["RetryCount"] = retry_count
+    context["State"] = state_part
+    return context
 
 
 @dataclass(frozen=True, slots=True)

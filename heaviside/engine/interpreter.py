@@ -26,7 +26,6 @@ from heaviside.definition.model import (
     TaskState,
     WaitState,
 )
-from heaviside.definition.timestamps import format_timestamp
 from heaviside.engine import jsonata_language, jsonpath_language
 from heaviside.engine.effects import (
     ChildStart,
@@ -40,6 +39,7 @@ from heaviside.engine.effects import (
     ScheduleWait,
     Step,
     Succeeded,
+    state_context,
 )
 from heaviside.engine.language import Language, Transition, Variables
 from heaviside.engine.recovery import decide_retry, find_catcher
@@ -158,12 +158,7 @@ class Engine:
 
     def context(self, state: str, entered: datetime, retry_count: int | None = None) -> dict[str, Any]:
         """The context object (``$$``) of a state entered at ``entered``."""
-        ctx = dict(self._execution_context)
-        state_ctx: dict[str, Any] = {"EnteredTime": format_timestamp(entered), "Name": state}
-        if retry_count is not None:
-            state_ctx["RetryCount"] = retry_count
-        ctx["State"] = state_ctx
-        return ctx
+        return state_context(self._execution_context, state, entered, retry_count)
 
     # ------------------------------------------------------------------ control states
 

@@ -1,0 +1,218 @@
+"""The envelope: the JSON event one heaviside Lambda hands the next (wire format, version 1).
+
+An envelope carries everything the receiving Lambda needs to continue an execution without
+any other lookup but the (cached) definition: the execution's facts (for ``$$``), the
+definition's content hash, where in the machine the execution stands (branch path,
+transition sequence number, the engine :class:`~heaviside.engine.effects.Frame`), and what to
+do there (``task``: call the Task's handler with ``payload``; ``resume``: a Wait or a retry
+backoff has elapsed). Its ``id`` is deterministic (execution name, sequence, branch path), so a
+repeated delivery can be recognised.
+
+Values bigger than ``threshold`` bytes (execution input, state input, task payload,
+variables) are moved to a :class:`PayloadStore` and replaced by ``{"$ref": "...", "bytes": n}``.
+Format (JSON)::
+
+    {"heaviside": 1, "kind": "task" | "resume", "id": "<name>/<seq>/<branch>",
+     "definition": "<sha256 of the canonical definition>",
+     "execution": {"id", "name", "startTime", "input", "stateMachineId", "stateMachineName",
+                   "roleArn", "redriveCount"},
+     "branch": [["<Parallel or Map state>", <index>], ...], "seq": <int>,
+     "frame": {"state", "input", "entered", "retryCount", "retrierAttempts", "variables"},
+     "task": {"resource", "functionName", "payload", "timeoutSeconds", "heartbeatSeconds",
+              "eventPrefix"},                                 # kind "task" ($$ is rebuilt from these)
+     "until": "<RFC 3339>", "purpose": "wait" | "retry"}      # kind "resume"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Protocol
+
+from heaviside.definition.timestamps import parse_timestamp
+from heaviside.engine.effects import Execution, Frame, InvokeTask, ScheduleWait, state_context
+from heaviside.types import JSON
+
+VERSION: Final = 1
+MARKER: Final = "heaviside"
+#: Values above this many bytes (compact JSON, UTF-8) travel through the payload store.
+DEFAULT_THRESHOLD: Final = 200 * 1024
+REF: Final = "$ref"
+
+BranchPath = tuple[tuple[str, int], ...]
+
+
+class EnvelopeError(ValueError):
+    """An event that claims to be an envelope but cannot be read (a clear message, never a traceback)."""
+
+
+class PayloadStore(Protocol):
+    """Where oversized envelope values go (S3 on AWS, a dict locally)."""
+
+    def put(self, key: str, data: bytes) -> str: ...
+
+    def get(self, ref: str) -> bytes: ...
+
+
+class MemoryPayloadStore:
+    """A :class:`PayloadStore` in a dict (tests, local runs)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> str:
+        ref = f"memory://{key}"
+        self.objects[ref] = data
+        return ref
+
+    def get(self, ref: str) -> bytes:
+        try:
+            return self.objects[ref]
+        except KeyError:
+            raise EnvelopeError(f"payload {ref} is not in the store") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A decoded envelope: the execution, where it stands, and the effect to carry out there."""
+
+    definition: str
+    execution: Execution
+    branch: BranchPath
+    seq: int
+    effect: InvokeTask | ScheduleWait
+
+    @property
+    def id(self) -> str:
+        return effect_id(self.execution.name, self.seq, self.branch)
+
+
+def effect_id(execution_name: str, seq: int, branch: BranchPath) -> str:
+    """The deterministic id of one effect: the same effect always gets the same id."""
+    path = ".".join(f"{state}[{index}]" for state, index in branch) or "-"
+    return f"{execution_name}/{seq}/{path}"
+
+
+def is_envelope(event: object) -> bool:
+    """Whether a Lambda event is a heaviside envelope (else the wrapped handler gets it as is)."""
+    return isinstance(event, dict) and event.get(MARKER) == VERSION and "kind" in event
+
+
+class _Packer:
+    """Moves oversized values to the store on the way out."""
+
+    def __init__(self, store: PayloadStore | None, threshold: int, prefix: str) -> None:
+        self.store, self.threshold, self.prefix = store, threshold, prefix
+
+    def __call__(self, name: str, value: JSON) -> JSON:
+        if self.store is None:
+            return value
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if len(text) <= self.threshold // 4 or len(data := text.encode("utf-8")) <= self.threshold:
+            return value
+        key = f"{self.prefix}/{name}-{hashlib.sha256(data).hexdigest()[:16]}.json"
+        return {REF: self.store.put(key, data), "bytes": len(data)}
+
+
+def _unpack(value: JSON, store: PayloadStore | None) -> JSON:
+    if isinstance(value, dict) and REF in value and len(value) == 2 and "bytes" in value:
+        if store is None:
+            raise EnvelopeError(f"the envelope refers to {value[REF]} but no payload store is configured")
+        return json.loads(store.get(value[REF]))
+    return value
+
+
+def encode(
+    definition: str,
+    execution: Execution,
+    branch: BranchPath,
+    seq: int,
+    effect: InvokeTask | ScheduleWait,
+    *,
+    store: PayloadStore | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> dict[str, Any]:
+    """The envelope (a JSON-ready dict) for carrying out ``effect`` in another Lambda."""
+    ident = effect_id(execution.name, seq, branch)
+    pack = _Packer(store, threshold, ident.replace("/", "_"))
+    frame = effect.frame
+    envelope: dict[str, Any] = {
+        MARKER: VERSION,
+        "kind": "task" if isinstance(effect, InvokeTask) else "resume",
+        "id": ident,
+        "definition": definition,
+        "execution": {
+            "id": execution.id, "name": execution.name, "startTime": execution.start_time,
+            "input": pack("execution-input", execution.input), "stateMachineId": execution.state_machine_id,
+            "stateMachineName": execution.state_machine_name, "roleArn": execution.role_arn,
+            "redriveCount": execution.redrive_count,
+        },
+        "branch": [[state, index] for state, index in branch],
+        "seq": seq,
+        "frame": {
+            "state": frame.state, "input": pack("state-input", frame.input), "entered": frame.entered.isoformat(),
+            "retryCount": frame.retry_count, "retrierAttempts": list(frame.retrier_attempts),
+            "variables": pack("variables", dict(frame.variables)),
+        },
+    }
+    if isinstance(effect, InvokeTask):
+        envelope["task"] = {
+            "resource": effect.resource, "functionName": effect.function_name,
+            "payload": pack("task-payload", effect.payload), "timeoutSeconds": effect.timeout_seconds,
+            "heartbeatSeconds": effect.heartbeat_seconds, "eventPrefix": effect.event_prefix,
+        }
+    else:
+        envelope["until"] = effect.until.isoformat()
+        envelope["purpose"] = effect.purpose
+    return envelope
+
+
+def decode(event: Mapping[str, Any], *, store: PayloadStore | None = None) -> Envelope:
+    """Read an envelope back; a malformed one raises :class:`EnvelopeError` naming what is wrong."""
+    if event.get(MARKER) != VERSION:
+        raise EnvelopeError(f"unsupported envelope version {event.get(MARKER)!r} (this heaviside reads {VERSION})")
+    try:
+        raw_execution, raw_frame = event["execution"], event["frame"]
+        execution = Execution(
+            id=raw_execution["id"], name=raw_execution["name"], start_time=raw_execution["startTime"],
+            input=_unpack(raw_execution["input"], store), state_machine_id=raw_execution["stateMachineId"],
+            state_machine_name=raw_execution["stateMachineName"], role_arn=raw_execution["roleArn"],
+            redrive_count=raw_execution.get("redriveCount", 0),
+        )
+        frame = Frame(
+            state=raw_frame["state"], input=_unpack(raw_frame["input"], store),
+            entered=_moment(raw_frame["entered"], "frame.entered"), retry_count=raw_frame["retryCount"],
+            retrier_attempts=tuple(raw_frame["retrierAttempts"]), variables=_unpack(raw_frame["variables"], store),
+        )
+        branch: BranchPath = tuple((str(state), int(index)) for state, index in event["branch"])
+        effect: InvokeTask | ScheduleWait
+        if event["kind"] == "task":
+            task = event["task"]
+            # The context object is rebuilt rather than shipped: it repeats the execution input.
+            context = state_context(execution.context(), frame.state, frame.entered, frame.retry_count)
+            effect = InvokeTask(
+                frame, task["resource"], task["functionName"], _unpack(task["payload"], store),
+                task["timeoutSeconds"], task["heartbeatSeconds"], task["eventPrefix"], context,
+            )
+        elif event["kind"] == "resume":
+            effect = ScheduleWait(frame, _moment(event["until"], "until"), event["purpose"])
+        else:
+            raise EnvelopeError(f"unknown envelope kind {event['kind']!r}")
+        return Envelope(event["definition"], execution, branch, int(event["seq"]), effect)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, EnvelopeError):
+            raise
+        raise EnvelopeError(f"malformed envelope {event.get('id', '?')}: {type(exc).__name__}: {exc}") from None
+
+
+def _moment(text: object, field: str) -> datetime:
+    moment = parse_timestamp(text) if isinstance(text, str) and "T" in text else None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(str(text))
+        except ValueError:
+            raise EnvelopeError(f"envelope field {field} is not a timestamp: {text!r}") from None
+    return moment
