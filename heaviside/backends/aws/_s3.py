@@ -1,0 +1,37 @@
+"""Small helpers shared by the S3 adapters (client construction, error classification)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+#: Error codes S3 answers for an object (or bucket) that does not exist.
+NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+#: Error codes of a conditional write that lost (the object already exists).
+PRECONDITION_CODES = frozenset({"412", "PreconditionFailed", "ConditionalRequestConflict"})
+
+
+def default_client() -> Any:
+    """A boto3 S3 client from the environment (region, credentials, ``AWS_ENDPOINT_URL``)."""
+    import boto3  # type: ignore[import-untyped]  # imported lazily: injected clients need no boto3 import here
+
+    return boto3.client("s3")
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The S3 error code of a botocore ``ClientError`` (``"NoSuchKey"``, ``"404"``...), else None."""
+    if not isinstance(exc, ClientError):
+        return None
+    code = exc.response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """Whether ``exc`` is S3 saying the object does not exist."""
+    return error_code(exc) in NOT_FOUND_CODES
+
+
+def is_precondition_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is S3 refusing a conditional write because the object already exists."""
+    return error_code(exc) in PRECONDITION_CODES
