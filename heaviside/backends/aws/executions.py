@@ -1,0 +1,358 @@
+"""Execution records and history in DynamoDB (the AWS counterpart of ``ExecutionRecord``).
+
+One table, two kinds of items under the execution ARN as partition key ``pk``:
+
+* ``sk = "execution"``: the record (name, state machine, definition hash, status, dates,
+  input/output as JSON text, error, cause);
+* ``sk = "event#00000001"``...: one item per history event (``[type, name, payload]`` as JSON
+  text and its ISO timestamp), keyed by the engine's transition sequence number.
+
+Every write is conditional, so the at-least-once deliveries of Lambda and SQS are harmless:
+``start`` is idempotent for the same name and input, ``append_events`` skips sequence numbers
+already written, and ``finish`` moves ``RUNNING`` to a final status exactly once.
+
+Limits of this slice: an item over DynamoDB's 400 KB limit raises :class:`ExecutionItemTooLarge`
+(offloading big input/output/events to S3 comes later), and :meth:`DynamoExecutionStore.list`
+is a filtered Scan (a status index comes later).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from heaviside.engine.effects import Event
+from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
+from heaviside.types import JSON
+
+#: DynamoDB's item size limit (names + values, UTF-8 bytes).
+MAX_ITEM_BYTES: Final = 400 * 1024
+#: Sort key of the execution record item.
+RECORD_SK: Final = "execution"
+#: Sort key prefix of the event items.
+EVENT_PREFIX: Final = "event#"
+#: TTL attribute name (epoch seconds), set up by :meth:`DynamoExecutionStore.create_table`.
+TTL_ATTRIBUTE: Final = "expiresAt"
+
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+class ExecutionAlreadyExists(Exception):
+    """Step Functions' ``ExecutionAlreadyExists``: the name is taken by a different execution."""
+
+    error_name: Final = "ExecutionAlreadyExists"
+
+    def __init__(self, execution_arn: str, reason: str) -> None:
+        super().__init__(f"ExecutionAlreadyExists: execution {execution_arn} already exists ({reason})")
+        self.execution_arn = execution_arn
+
+
+class ExecutionDoesNotExist(LookupError):
+    """Step Functions' ``ExecutionDoesNotExist``: no record for this execution ARN."""
+
+    error_name: Final = "ExecutionDoesNotExist"
+
+    def __init__(self, execution_arn: str) -> None:
+        super().__init__(f"ExecutionDoesNotExist: no execution {execution_arn}")
+        self.execution_arn = execution_arn
+
+
+class ExecutionItemTooLarge(ValueError):
+    """An item would exceed DynamoDB's 400 KB limit (S3 offload is not implemented yet)."""
+
+
+def default_client() -> Any:
+    """A boto3 DynamoDB client from the environment (region, credentials, ``AWS_ENDPOINT_URL``)."""
+    import boto3  # type: ignore[import-untyped]  # imported lazily: injected clients need no boto3 import here
+
+    return boto3.client("dynamodb")
+
+
+def _error_code(exc: BaseException) -> str | None:
+    if not isinstance(exc, ClientError):
+        return None
+    code = exc.response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None
+
+
+def _json_text(value: JSON) -> str:
+    """Compact JSON text, key order kept (so rendered input/output/history match the local runner)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _item_size(item: dict[str, dict[str, str]]) -> int:
+    """DynamoDB's size of an item whose attributes are all strings (S) (names + values, UTF-8)."""
+    return sum(len(name.encode()) + len(next(iter(value.values())).encode()) for name, value in item.items())
+
+
+def _check_size(item: dict[str, dict[str, str]], what: str) -> None:
+    size = _item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise ExecutionItemTooLarge(
+            f"{what} is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte item limit "
+            "(offloading large payloads to S3 is not implemented yet)"
+        )
+
+
+def _event_sk(sequence: int) -> str:
+    return f"{EVENT_PREFIX}{sequence:08d}"
+
+
+def _describe(item: dict[str, Any]) -> dict[str, Any]:
+    """``DescribeExecution``'s shape from a record item (same keys as ``ExecutionRecord.describe``)."""
+
+    def text(name: str) -> str | None:
+        attribute = item.get(name)
+        return None if attribute is None else str(attribute["S"])
+
+    result: dict[str, Any] = {
+        "executionArn": text("pk"),
+        "stateMachineArn": text("stateMachineArn"),
+        "name": text("name"),
+        "status": text("status"),
+        "startDate": text("startDate"),
+        "input": json.dumps(json.loads(str(text("input")))),
+    }
+    for key in ("stopDate",):
+        if (value := text(key)) is not None:
+            result[key] = value
+    if result["status"] == SUCCEEDED and (output := text("output")) is not None:
+        result["output"] = json.dumps(json.loads(output))
+    for key in ("error", "cause"):
+        if (value := text(key)) is not None:
+            result[key] = value
+    return result
+
+
+class DynamoExecutionStore:
+    """Execution records and their histories in one DynamoDB table (see the module docstring)."""
+
+    def __init__(self, table: str, *, client: Any = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client()
+        return self._client
+
+    @staticmethod
+    def create_table(client: Any, table: str) -> None:
+        """Create the table (on-demand, ``pk``/``sk`` strings, TTL on ``expiresAt``) and wait for it."""
+        client.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        client.update_time_to_live(
+            TableName=table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+
+    # ------------------------------------------------------------------ writes
+
+    def start(
+        self,
+        *,
+        execution_arn: str,
+        name: str,
+        state_machine_arn: str,
+        definition_hash: str,
+        input: JSON,
+        start: datetime,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Create the record (status ``RUNNING``) unless it exists; returns ``(created, describe)``.
+
+        Like ``StartExecution`` on a Standard workflow: the same name and input as a *running*
+        execution returns that execution (``created`` False); a different input, or a name whose
+        execution has already finished, raises :class:`ExecutionAlreadyExists`.
+        """
+        item = {
+            "pk": {"S": execution_arn},
+            "sk": {"S": RECORD_SK},
+            "name": {"S": name},
+            "stateMachineArn": {"S": state_machine_arn},
+            "definitionHash": {"S": definition_hash},
+            "status": {"S": RUNNING},
+            "startDate": {"S": start.isoformat()},
+            "input": {"S": _json_text(input)},
+        }
+        _check_size(item, f"the record of {execution_arn}")
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _error_code(exc) != _CONDITION_FAILED:
+                raise
+            existing = self._get_record(execution_arn)
+            if json.loads(existing["input"]["S"]) != json.loads(item["input"]["S"]):
+                raise ExecutionAlreadyExists(execution_arn, "started with a different input") from None
+            if existing["status"]["S"] != RUNNING:
+                raise ExecutionAlreadyExists(execution_arn, f"already {existing['status']['S']}") from None
+            return False, _describe(existing)
+        return True, _describe(item)
+
+    def append_events(self, execution_arn: str, first_sequence: int, events: list[tuple[datetime, Event]]) -> None:
+        """Write ``events`` as sequence numbers ``first_sequence``, ``first_sequence + 1``...
+
+        Each event is a conditional put, so a duplicated delivery (same sequence numbers) is a
+        no-op, even when only some of the events were written before a Lambda died.
+        """
+        items = []
+        for offset, (timestamp, event) in enumerate(events):
+            sequence = first_sequence + offset
+            item = {
+                "pk": {"S": execution_arn},
+                "sk": {"S": _event_sk(sequence)},
+                "timestamp": {"S": timestamp.isoformat()},
+                "event": {"S": _json_text(list(event))},
+            }
+            _check_size(item, f"event {sequence} of {execution_arn}")
+            items.append(item)
+        for item in items:
+            try:
+                self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            except ClientError as exc:
+                if _error_code(exc) != _CONDITION_FAILED:
+                    raise
+
+    def finish(
+        self,
+        execution_arn: str,
+        *,
+        status: str,
+        output: JSON = None,
+        error: str | None = None,
+        cause: str | None = None,
+        stop: datetime,
+    ) -> bool:
+        """Move the record from ``RUNNING`` to ``status`` exactly once; False if already finished."""
+        if status == RUNNING:
+            raise ValueError("finish needs a final status, not RUNNING")
+        names = {"#status": "status", "#stopDate": "stopDate"}
+        values: dict[str, dict[str, str]] = {
+            ":status": {"S": status},
+            ":stopDate": {"S": stop.isoformat()},
+            ":running": {"S": RUNNING},
+        }
+        sets = ["#status = :status", "#stopDate = :stopDate"]
+        for key, value in (
+            ("output", _json_text(output) if status == SUCCEEDED else None),
+            ("error", error),
+            ("cause", cause),
+        ):
+            if value is not None:
+                names[f"#{key}"] = key
+                values[f":{key}"] = {"S": value}
+                sets.append(f"#{key} = :{key}")
+        _check_size({key: value for key, value in values.items()}, f"the final state of {execution_arn}")
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": execution_arn}, "sk": {"S": RECORD_SK}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk) AND #status = :running",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code == "ValidationException" and "size" in str(exc).lower():
+                raise ExecutionItemTooLarge(
+                    f"the record of {execution_arn} would exceed DynamoDB's item limit "
+                    "(offloading large payloads to S3 is not implemented yet)"
+                ) from exc
+            if code != _CONDITION_FAILED:
+                raise
+            self._get_record(execution_arn)  # raises ExecutionDoesNotExist when absent
+            return False
+        return True
+
+    # ------------------------------------------------------------------ reads
+
+    def _get_record(self, execution_arn: str) -> dict[str, Any]:
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": execution_arn}, "sk": {"S": RECORD_SK}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            raise ExecutionDoesNotExist(execution_arn)
+        record: dict[str, Any] = item
+        return record
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        """``DescribeExecution``'s shape (``input``/``output`` as JSON text)."""
+        return _describe(self._get_record(execution_arn))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """``GetExecutionHistory``'s events in order, rendered by :meth:`ExecutionRecord.history`."""
+        item = self._get_record(execution_arn)
+        record = ExecutionRecord(
+            execution_arn=execution_arn,
+            name=str(item["name"]["S"]),
+            state_machine_arn=str(item["stateMachineArn"]["S"]),
+            input=json.loads(item["input"]["S"]),
+            start_date=datetime.fromisoformat(item["startDate"]["S"]),
+        )
+        for event_item in self._query_events(execution_arn):
+            kind, name, payload = json.loads(event_item["event"]["S"])
+            event: Event = (kind, name, payload)
+            record.record([event], datetime.fromisoformat(event_item["timestamp"]["S"]))
+        return record.history()
+
+    def _query_events(self, execution_arn: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": execution_arn}, ":prefix": {"S": EVENT_PREFIX}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Describe dicts of every execution (optionally of one status), newest start first.
+
+        A filtered Scan of the whole table for now; a status/start-date index comes later.
+        """
+        names = {"#sk": "sk"}
+        values = {":record": {"S": RECORD_SK}}
+        condition = "#sk = :record"
+        if status is not None:
+            names["#status"] = "status"
+            values[":status"] = {"S": status}
+            condition += " AND #status = :status"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self.client.scan(**kwargs)
+            found.extend(_describe(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found.sort(key=lambda described: (described["startDate"], described["executionArn"]), reverse=True)
+        return found
