@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from heaviside.engine.effects import Event, event_details
+from heaviside.engine.io import compact_json
 from heaviside.types import JSON
 
 RUNNING: Final = "RUNNING"
@@ -125,7 +126,7 @@ def _render_details(details: dict[str, Any]) -> dict[str, Any]:
         if value is None and key in ("error", "cause"):
             continue  # AWS omits unset error/cause
         if key in _JSON_STRING_FIELDS:
-            rendered[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            rendered[key] = compact_json(value)
             rendered[key + "Details"] = {"truncated": False}
         else:
             rendered[key] = value

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
-from heaviside.backends.aws._s3 import default_client, error_code, is_not_found, is_precondition_failed
+from heaviside.backends.aws._clients import ClientHolder, error_code, is_not_found, is_precondition_failed
 from heaviside.definition.compiler import canonical_json
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
@@ -57,7 +57,7 @@ def _remember(definition: Definition) -> Definition:
         return _CACHE.setdefault(definition.content_hash, definition)
 
 
-class S3DefinitionStore:
+class S3DefinitionStore(ClientHolder):
     """Definitions in an S3 bucket, keyed by the SHA-256 of their canonical JSON.
 
     ``client`` is a boto3 S3 client (injected by tests or callers with their own
@@ -65,16 +65,11 @@ class S3DefinitionStore:
     """
 
     def __init__(self, bucket: str, *, client: Any = None, prefix: str = "definitions/") -> None:
+        self.service = "s3"
         self.bucket = bucket
         self.prefix = prefix
         self._client = client
 
-    @property
-    def client(self) -> Any:
-        """The S3 client, created on first use when none was injected."""
-        if self._client is None:
-            self._client = default_client()
-        return self._client
 
     def key(self, content_hash: str) -> str:
         """The object key of a definition."""

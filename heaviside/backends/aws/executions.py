@@ -24,7 +24,9 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from heaviside.backends.aws._clients import ClientHolder, error_code
 from heaviside.engine.effects import Event
+from heaviside.engine.io import compact_json
 from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
 from heaviside.types import JSON
 
@@ -62,25 +64,6 @@ class ExecutionDoesNotExist(LookupError):
 
 class ExecutionItemTooLarge(ValueError):
     """An item would exceed DynamoDB's 400 KB limit (S3 offload is not implemented yet)."""
-
-
-def default_client() -> Any:
-    """A boto3 DynamoDB client from the environment (region, credentials, ``AWS_ENDPOINT_URL``)."""
-    import boto3  # type: ignore[import-untyped]  # imported lazily: injected clients need no boto3 import here
-
-    return boto3.client("dynamodb")
-
-
-def _error_code(exc: BaseException) -> str | None:
-    if not isinstance(exc, ClientError):
-        return None
-    code = exc.response.get("Error", {}).get("Code")
-    return str(code) if code is not None else None
-
-
-def _json_text(value: JSON) -> str:
-    """Compact JSON text, key order kept (so rendered input/output/history match the local runner)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _item_size(item: dict[str, dict[str, str]]) -> int:
@@ -127,18 +110,14 @@ def _describe(item: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-class DynamoExecutionStore:
+class DynamoExecutionStore(ClientHolder):
     """Execution records and their histories in one DynamoDB table (see the module docstring)."""
 
     def __init__(self, table: str, *, client: Any = None) -> None:
+        self.service = "dynamodb"
         self.table = table
         self._client = client
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client()
-        return self._client
 
     @staticmethod
     def create_table(client: Any, table: str) -> None:
@@ -187,13 +166,13 @@ class DynamoExecutionStore:
             "definitionHash": {"S": definition_hash},
             "status": {"S": RUNNING},
             "startDate": {"S": start.isoformat()},
-            "input": {"S": _json_text(input)},
+            "input": {"S": compact_json(input)},
         }
         _check_size(item, f"the record of {execution_arn}")
         try:
             self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:
-            if _error_code(exc) != _CONDITION_FAILED:
+            if error_code(exc) != _CONDITION_FAILED:
                 raise
             existing = self._get_record(execution_arn)
             if json.loads(existing["input"]["S"]) != json.loads(item["input"]["S"]):
@@ -216,7 +195,7 @@ class DynamoExecutionStore:
                 "pk": {"S": execution_arn},
                 "sk": {"S": _event_sk(sequence)},
                 "timestamp": {"S": timestamp.isoformat()},
-                "event": {"S": _json_text(list(event))},
+                "event": {"S": compact_json(list(event))},
             }
             _check_size(item, f"event {sequence} of {execution_arn}")
             items.append(item)
@@ -224,7 +203,7 @@ class DynamoExecutionStore:
             try:
                 self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
             except ClientError as exc:
-                if _error_code(exc) != _CONDITION_FAILED:
+                if error_code(exc) != _CONDITION_FAILED:
                     raise
 
     def finish(
@@ -248,7 +227,7 @@ class DynamoExecutionStore:
         }
         sets = ["#status = :status", "#stopDate = :stopDate"]
         for key, value in (
-            ("output", _json_text(output) if status == SUCCEEDED else None),
+            ("output", compact_json(output) if status == SUCCEEDED else None),
             ("error", error),
             ("cause", cause),
         ):
@@ -267,7 +246,7 @@ class DynamoExecutionStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code == "ValidationException" and "size" in str(exc).lower():
                 raise ExecutionItemTooLarge(
                     f"the record of {execution_arn} would exceed DynamoDB's item limit "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from heaviside.backends.aws._s3 import default_client, is_not_found
+from heaviside.backends.aws._clients import ClientHolder, is_not_found
 
 SCHEME: Final = "s3://"
 
@@ -36,7 +36,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
     return bucket, key
 
 
-class S3PayloadStore:
+class S3PayloadStore(ClientHolder):
     """Payload bytes stored at ``<prefix><key>`` in one bucket.
 
     ``client`` is a boto3 S3 client (injected by tests or callers with their own
@@ -44,16 +44,11 @@ class S3PayloadStore:
     """
 
     def __init__(self, bucket: str, *, client: Any = None, prefix: str = "payloads/") -> None:
+        self.service = "s3"
         self.bucket = bucket
         self.prefix = prefix
         self._client = client
 
-    @property
-    def client(self) -> Any:
-        """The S3 client, created on first use when none was injected."""
-        if self._client is None:
-            self._client = default_client()
-        return self._client
 
     def put(self, key: str, data: bytes) -> str:
         """Store ``data`` at ``prefix + key``; return its reference ``s3://bucket/prefix+key``."""

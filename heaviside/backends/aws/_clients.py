@@ -1,4 +1,4 @@
-"""Small helpers shared by the S3 adapters (client construction, error classification)."""
+"""What the AWS adapters share: lazily built boto3 clients and botocore error classification."""
 
 from __future__ import annotations
 
@@ -12,15 +12,29 @@ NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 PRECONDITION_CODES = frozenset({"412", "PreconditionFailed", "ConditionalRequestConflict"})
 
 
-def default_client() -> Any:
-    """A boto3 S3 client from the environment (region, credentials, ``AWS_ENDPOINT_URL``)."""
+def default_client(service: str) -> Any:
+    """A boto3 client from the environment (region, credentials, ``AWS_ENDPOINT_URL``)."""
     import boto3  # type: ignore[import-untyped]  # imported lazily: injected clients need no boto3 import here
 
-    return boto3.client("s3")
+    return boto3.client(service)
+
+
+class ClientHolder:
+    """An adapter whose boto3 client is injected, or built on first use for ``service``."""
+
+    service: str
+    _client: Any
+
+    @property
+    def client(self) -> Any:
+        """The client, created on first use when none was injected."""
+        if self._client is None:
+            self._client = default_client(self.service)
+        return self._client
 
 
 def error_code(exc: BaseException) -> str | None:
-    """The S3 error code of a botocore ``ClientError`` (``"NoSuchKey"``, ``"404"``...), else None."""
+    """The AWS error code of a botocore ``ClientError`` (``"NoSuchKey"``, ``"404"``...), else None."""
     if not isinstance(exc, ClientError):
         return None
     code = exc.response.get("Error", {}).get("Code")
