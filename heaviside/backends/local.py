@@ -29,6 +29,7 @@ from heaviside.engine.interpreter import Engine
 from heaviside.errors import TIMEOUT
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord
+from heaviside.runtime.invocation import timeout_cause
 from heaviside.types import JSON
 
 Handler = Callable[[Any, Any], Any]
@@ -276,8 +277,8 @@ class LocalScheduler:
                 del self.in_flight[ticket]
                 if branch.cancelled:
                     continue
-                cause = f"Task timed out after {effect.timeout_seconds} seconds"
-                step = self.engine.task_failed(effect, TIMEOUT, cause, self.clock.now())
+                step = self.engine.task_failed(effect, TIMEOUT, timeout_cause(effect.timeout_seconds or 0),
+                                               self.clock.now())
                 self.ready.append((branch, step))
 
     # ------------------------------------------------------------------ the end

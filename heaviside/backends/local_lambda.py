@@ -8,22 +8,18 @@ function has no handler fails clearly with ``Lambda.ResourceNotFoundException``.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from heaviside.engine.effects import InvokeTask
-from heaviside.engine.io import PAYLOAD_LIMIT_BYTES
-from heaviside.engine.tasks import lambda_error
-from heaviside.errors import DATA_LIMIT_EXCEEDED, TASK_FAILED
+from heaviside.errors import TASK_FAILED
+from heaviside.runtime.invocation import Handler, call_handler
 from heaviside.types import JSON
-
-Handler = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,30 +89,9 @@ class LambdaPool:
         name, handler = self.resolve(effect)
         if handler is None:
             return TaskResult(ticket, error=_missing_error(effect), cause=self._missing_cause(effect, name))
-        try:
-            event = json.loads(json.dumps(effect.payload))
-        except (TypeError, ValueError) as exc:  # pragma: no cover - engine data is JSON by construction
-            return TaskResult(ticket, error=TASK_FAILED, cause=f"task input is not JSON: {exc}")
         context = LambdaContext(name, effect.timeout_seconds, effect.context)
-        try:
-            returned = handler(event, context)
-        except Exception as exc:  # the handler's failure is the task's failure, as on Lambda
-            error, cause = lambda_error(exc)
-            return TaskResult(ticket, error=error, cause=cause)
-        try:
-            text = json.dumps(returned, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            message = f"Unable to marshal response: {exc}"
-            cause = json.dumps({"errorMessage": message, "errorType": "Runtime.MarshalError"})
-            return TaskResult(ticket, error="Runtime.MarshalError", cause=cause)
-        if len(text.encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
-            return TaskResult(
-                ticket,
-                error=DATA_LIMIT_EXCEEDED,
-                cause=f"The task '{effect.frame.state}' returned a result with a size exceeding the maximum "
-                      "number of bytes service limit.",
-            )
-        return TaskResult(ticket, output=json.loads(text))
+        outcome = call_handler(handler, effect.payload, context, effect.frame.state)
+        return TaskResult(ticket, outcome.output, outcome.error, outcome.cause)
 
     def _missing_cause(self, effect: InvokeTask, name: str) -> str:
         known = ", ".join(sorted(self.handlers)) or "none"

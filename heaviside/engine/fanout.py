@@ -30,9 +30,12 @@ class JoinOutcome:
 
 def tolerance_exceeded(fork: Fork, failures: int) -> bool:
     """Whether ``failures`` failed children exceed the fork's tolerated failures."""
-    total = len(fork.children)
-    count = fork.tolerated_failure_count
-    percentage = fork.tolerated_failure_percentage
+    return exceeds_tolerance(len(fork.children), fork.tolerated_failure_count, fork.tolerated_failure_percentage,
+                             failures)
+
+
+def exceeds_tolerance(total: int, count: int | None, percentage: float | None, failures: int) -> bool:
+    """Whether ``failures`` of ``total`` children exceed ToleratedFailureCount/Percentage."""
     if count is None and percentage is None:
         return failures > 0
     within_count = count is not None and failures <= count
@@ -50,10 +53,6 @@ class JoinTracker:
         self.failures = 0
         self.outcome: JoinOutcome | None = None if fork.children else JoinOutcome(results=[])
 
-    @property
-    def tolerant(self) -> bool:
-        return self.fork.tolerated_failure_count is not None or self.fork.tolerated_failure_percentage is not None
-
     def succeeded(self, index: int, output: JSON) -> JoinOutcome | None:
         if self.outcome is not None:
             return None
@@ -69,13 +68,7 @@ class JoinTracker:
             return None
         self.failures += 1
         if tolerance_exceeded(self.fork, self.failures):
-            if self.tolerant:
-                self.outcome = JoinOutcome(
-                    error=EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    cause="The specified tolerated failure threshold was exceeded",
-                )
-            else:
-                self.outcome = JoinOutcome(error=error, cause=cause)
+            self.outcome = failure_outcome(self.fork, error, cause)
             return self.outcome
         self.results[index] = {"Error": error, "Cause": cause}
         return self._settle()
@@ -86,3 +79,27 @@ class JoinTracker:
             self.outcome = JoinOutcome(results=self.results)
             return self.outcome
         return None
+
+
+def counted_verdict(total: int, tolerated_count: int | None, tolerated_percentage: float | None,
+                    pending: int, failures: int, failed_now: bool) -> str:
+    """What one branch's completion means for a join kept as counters (the AWS backend).
+
+    Called once per branch with the counters right after that branch was counted: exactly
+    one call for a join returns ``"failed"`` (the failure that crossed the tolerance) or
+    ``"succeeded"`` (the last branch, within tolerance); the others return ``"running"``
+    (the join goes on: start the next child if any) or ``"over"`` (the join has already failed).
+    """
+    if exceeds_tolerance(total, tolerated_count, tolerated_percentage, failures):
+        crossed_now = failed_now and not exceeds_tolerance(total, tolerated_count, tolerated_percentage, failures - 1)
+        return "failed" if crossed_now else "over"
+    return "succeeded" if pending == 0 else "running"
+
+
+def failure_outcome(fork: Fork, error: str, cause: str | None) -> JoinOutcome:
+    """The join's error when a failure crossed the tolerance: the branch's own error, or
+    ``States.ExceedToleratedFailureThreshold`` when a tolerance had been set."""
+    if fork.tolerated_failure_count is not None or fork.tolerated_failure_percentage is not None:
+        return JoinOutcome(error=EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                           cause="The specified tolerated failure threshold was exceeded")
+    return JoinOutcome(error=error, cause=cause)

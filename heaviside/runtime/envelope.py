@@ -9,14 +9,16 @@ backoff has elapsed). Its ``id`` is deterministic (execution name, sequence, bra
 repeated delivery can be recognised.
 
 Values bigger than ``threshold`` bytes (execution input, state input, task payload,
-variables) are moved to a :class:`PayloadStore` and replaced by ``{"$ref": "...", "bytes": n}``.
+variables) are moved to a :class:`PayloadStore` and replaced by ``{"$ref": "...", "bytes": n}``;
+when the values together exceed ``threshold`` (Lambda's async event and SQS's message limits
+are 256 KiB for the whole event), the largest go until the rest fits.
 Format (JSON)::
 
     {"heaviside": 1, "kind": "task" | "resume", "id": "<name>/<seq>/<branch>",
      "definition": "<sha256 of the canonical definition>",
      "execution": {"id", "name", "startTime", "input", "stateMachineId", "stateMachineName",
                    "roleArn", "redriveCount"},
-     "branch": [["<Parallel or Map state>", <index>], ...], "seq": <int>,
+     "branch": [["<Parallel or Map state>", <fork seq>, <index>], ...], "seq": <int>,
      "frame": {"state", "input", "entered", "retryCount", "retrierAttempts", "variables"},
      "task": {"resource", "functionName", "payload", "timeoutSeconds", "heartbeatSeconds",
               "eventPrefix"},                                 # kind "task" ($$ is rebuilt from these)
@@ -42,7 +44,8 @@ MARKER: Final = "heaviside"
 DEFAULT_THRESHOLD: Final = 200 * 1024
 REF: Final = "$ref"
 
-BranchPath = tuple[tuple[str, int], ...]
+#: Where a branch sits: one ``(Parallel/Map state, sequence number of its fork, child index)`` per level.
+BranchPath = tuple[tuple[str, int, int], ...]
 
 
 class EnvelopeError(ValueError):
@@ -92,7 +95,7 @@ class Envelope:
 
 def effect_id(execution_name: str, seq: int, branch: BranchPath) -> str:
     """The deterministic id of one effect: the same effect always gets the same id."""
-    path = ".".join(f"{state}[{index}]" for state, index in branch) or "-"
+    path = ".".join(f"{state}@{fork}[{index}]" for state, fork, index in branch) or "-"
     return f"{execution_name}/{seq}/{path}"
 
 
@@ -101,23 +104,37 @@ def is_envelope(event: object) -> bool:
     return isinstance(event, dict) and event.get(MARKER) == VERSION and "kind" in event
 
 
-class _Packer:
-    """Moves oversized values to the store on the way out."""
+class Packer:
+    """Moves oversized values to the store on the way out.
+
+    Call :meth:`fit` with every packable value of one event: each value over ``threshold``
+    goes to the store, then the largest remaining ones while their total is over ``threshold``.
+    """
 
     def __init__(self, store: PayloadStore | None, threshold: int, prefix: str) -> None:
         self.store, self.threshold, self.prefix = store, threshold, prefix
 
-    def __call__(self, name: str, value: JSON) -> JSON:
+    def fit(self, values: Mapping[str, JSON]) -> dict[str, JSON]:
         if self.store is None:
-            return value
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        if len(text) <= self.threshold // 4 or len(data := text.encode("utf-8")) <= self.threshold:
-            return value
-        key = f"{self.prefix}/{name}-{hashlib.sha256(data).hexdigest()[:16]}.json"
-        return {REF: self.store.put(key, data), "bytes": len(data)}
+            return dict(values)
+        texts = {name: json.dumps(value, separators=(",", ":"), ensure_ascii=False) for name, value in values.items()}
+        if sum(len(text) for text in texts.values()) * 4 <= self.threshold:
+            return dict(values)  # cheap exit: even at 4 bytes per character it all fits
+        sizes = {name: len(text.encode("utf-8")) for name, text in texts.items()}
+        packed = dict(values)
+        total = sum(sizes.values())
+        for name in sorted(sizes, key=sizes.__getitem__, reverse=True):
+            if sizes[name] <= self.threshold and total <= self.threshold:
+                break
+            data = texts[name].encode("utf-8")
+            key = f"{self.prefix}/{name}-{hashlib.sha256(data).hexdigest()[:16]}.json"
+            packed[name] = {REF: self.store.put(key, data), "bytes": len(data)}
+            total -= sizes[name]
+        return packed
 
 
-def _unpack(value: JSON, store: PayloadStore | None) -> JSON:
+def unpack(value: JSON, store: PayloadStore | None) -> JSON:
+    """A value as it was before :class:`Packer` moved it to the store."""
     if isinstance(value, dict) and REF in value and len(value) == 2 and "bytes" in value:
         if store is None:
             raise EnvelopeError(f"the envelope refers to {value[REF]} but no payload store is configured")
@@ -137,31 +154,27 @@ def encode(
 ) -> dict[str, Any]:
     """The envelope (a JSON-ready dict) for carrying out ``effect`` in another Lambda."""
     ident = effect_id(execution.name, seq, branch)
-    pack = _Packer(store, threshold, ident.replace("/", "_"))
     frame = effect.frame
+    values: dict[str, JSON] = {
+        "execution-input": execution.input, "state-input": frame.input, "variables": dict(frame.variables),
+    }
+    if isinstance(effect, InvokeTask):
+        values["task-payload"] = effect.payload
+    packed = Packer(store, threshold, ident.replace("/", "_")).fit(values)
     envelope: dict[str, Any] = {
         MARKER: VERSION,
         "kind": "task" if isinstance(effect, InvokeTask) else "resume",
         "id": ident,
         "definition": definition,
-        "execution": {
-            "id": execution.id, "name": execution.name, "startTime": execution.start_time,
-            "input": pack("execution-input", execution.input), "stateMachineId": execution.state_machine_id,
-            "stateMachineName": execution.state_machine_name, "roleArn": execution.role_arn,
-            "redriveCount": execution.redrive_count,
-        },
-        "branch": [[state, index] for state, index in branch],
+        "execution": encode_execution(execution, packed["execution-input"]),
+        "branch": [[state, fork, index] for state, fork, index in branch],
         "seq": seq,
-        "frame": {
-            "state": frame.state, "input": pack("state-input", frame.input), "entered": frame.entered.isoformat(),
-            "retryCount": frame.retry_count, "retrierAttempts": list(frame.retrier_attempts),
-            "variables": pack("variables", dict(frame.variables)),
-        },
+        "frame": encode_frame(frame, packed["state-input"], packed["variables"]),
     }
     if isinstance(effect, InvokeTask):
         envelope["task"] = {
             "resource": effect.resource, "functionName": effect.function_name,
-            "payload": pack("task-payload", effect.payload), "timeoutSeconds": effect.timeout_seconds,
+            "payload": packed["task-payload"], "timeoutSeconds": effect.timeout_seconds,
             "heartbeatSeconds": effect.heartbeat_seconds, "eventPrefix": effect.event_prefix,
         }
     else:
@@ -170,31 +183,55 @@ def encode(
     return envelope
 
 
+def encode_execution(execution: Execution, input_: JSON) -> dict[str, Any]:
+    """The ``execution`` part of an envelope (``input_``: the execution input, possibly packed)."""
+    return {
+        "id": execution.id, "name": execution.name, "startTime": execution.start_time,
+        "input": input_, "stateMachineId": execution.state_machine_id,
+        "stateMachineName": execution.state_machine_name, "roleArn": execution.role_arn,
+        "redriveCount": execution.redrive_count,
+    }
+
+
+def decode_execution(raw: Mapping[str, Any], store: PayloadStore | None) -> Execution:
+    return Execution(
+        id=raw["id"], name=raw["name"], start_time=raw["startTime"], input=unpack(raw["input"], store),
+        state_machine_id=raw["stateMachineId"], state_machine_name=raw["stateMachineName"],
+        role_arn=raw["roleArn"], redrive_count=raw.get("redriveCount", 0),
+    )
+
+
+def encode_frame(frame: Frame, input_: JSON, variables: JSON) -> dict[str, Any]:
+    """A :class:`Frame` as JSON (``input_``/``variables`` possibly packed)."""
+    return {
+        "state": frame.state, "input": input_, "entered": frame.entered.isoformat(),
+        "retryCount": frame.retry_count, "retrierAttempts": list(frame.retrier_attempts), "variables": variables,
+    }
+
+
+def decode_frame(raw: Mapping[str, Any], store: PayloadStore | None) -> Frame:
+    return Frame(
+        state=raw["state"], input=unpack(raw["input"], store),
+        entered=_moment(raw["entered"], "frame.entered"), retry_count=raw["retryCount"],
+        retrier_attempts=tuple(raw["retrierAttempts"]), variables=unpack(raw["variables"], store),
+    )
+
+
 def decode(event: Mapping[str, Any], *, store: PayloadStore | None = None) -> Envelope:
     """Read an envelope back; a malformed one raises :class:`EnvelopeError` naming what is wrong."""
     if event.get(MARKER) != VERSION:
         raise EnvelopeError(f"unsupported envelope version {event.get(MARKER)!r} (this heaviside reads {VERSION})")
     try:
-        raw_execution, raw_frame = event["execution"], event["frame"]
-        execution = Execution(
-            id=raw_execution["id"], name=raw_execution["name"], start_time=raw_execution["startTime"],
-            input=_unpack(raw_execution["input"], store), state_machine_id=raw_execution["stateMachineId"],
-            state_machine_name=raw_execution["stateMachineName"], role_arn=raw_execution["roleArn"],
-            redrive_count=raw_execution.get("redriveCount", 0),
-        )
-        frame = Frame(
-            state=raw_frame["state"], input=_unpack(raw_frame["input"], store),
-            entered=_moment(raw_frame["entered"], "frame.entered"), retry_count=raw_frame["retryCount"],
-            retrier_attempts=tuple(raw_frame["retrierAttempts"]), variables=_unpack(raw_frame["variables"], store),
-        )
-        branch: BranchPath = tuple((str(state), int(index)) for state, index in event["branch"])
+        execution = decode_execution(event["execution"], store)
+        frame = decode_frame(event["frame"], store)
+        branch: BranchPath = tuple((str(state), int(fork), int(index)) for state, fork, index in event["branch"])
         effect: InvokeTask | ScheduleWait
         if event["kind"] == "task":
             task = event["task"]
             # The context object is rebuilt rather than shipped: it repeats the execution input.
             context = state_context(execution.context(), frame.state, frame.entered, frame.retry_count)
             effect = InvokeTask(
-                frame, task["resource"], task["functionName"], _unpack(task["payload"], store),
+                frame, task["resource"], task["functionName"], unpack(task["payload"], store),
                 task["timeoutSeconds"], task["heartbeatSeconds"], task["eventPrefix"], context,
             )
         elif event["kind"] == "resume":

@@ -67,6 +67,21 @@ class ExecutionRecord:
     # Events in batches, one per engine step, all stamped with the time the step was recorded.
     batches: list[tuple[datetime, list[Event]]] = field(default_factory=list)
 
+    @classmethod
+    def from_describe(cls, described: dict[str, Any], events: list[tuple[datetime, Event]]) -> ExecutionRecord:
+        """Rebuild a record from ``DescribeExecution``'s shape and the timed history events."""
+        record = cls(
+            execution_arn=described["executionArn"], name=described["name"],
+            state_machine_arn=described["stateMachineArn"], input=json.loads(described["input"]),
+            start_date=datetime.fromisoformat(described["startDate"]), status=described["status"],
+            output=json.loads(described["output"]) if "output" in described else None,
+            error=described.get("error"), cause=described.get("cause"),
+            stop_date=datetime.fromisoformat(described["stopDate"]) if "stopDate" in described else None,
+        )
+        for timestamp, event in events:
+            record.record([event], timestamp)
+        return record
+
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED

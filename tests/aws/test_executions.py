@@ -9,15 +9,11 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 import pytest
 
-from heaviside.backends.aws.executions import (
-    DynamoExecutionStore,
-    ExecutionAlreadyExists,
-    ExecutionDoesNotExist,
-    ExecutionItemTooLarge,
-)
+from heaviside.backends.aws.executions import DynamoExecutionStore, ExecutionItemTooLarge
 from heaviside.engine.effects import Event
 from heaviside.runner import run_local
 from heaviside.runtime.execution import ExecutionRecord
+from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
 
 from .conftest import REGION
 

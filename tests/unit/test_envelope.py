@@ -46,13 +46,13 @@ def test_task_envelope_round_trip_is_lossless() -> None:
     engine = Engine(load_definition(DEFINITION), EXECUTION, Random(1))
     effect = engine.start(NOW).effect
     assert isinstance(effect, InvokeTask)
-    envelope = through_the_wire(encode("abc123", EXECUTION, (("Par", 1), ("Map", 4)), 3, effect))
+    envelope = through_the_wire(encode("abc123", EXECUTION, (("Par", 2, 1), ("Map", 3, 4)), 3, effect))
     assert is_envelope(envelope) and envelope["kind"] == "task"
     decoded = decode(envelope)
     assert decoded.effect == effect
     assert decoded.execution == EXECUTION
-    assert (decoded.definition, decoded.branch, decoded.seq) == ("abc123", (("Par", 1), ("Map", 4)), 3)
-    assert decoded.id == envelope["id"] == "e1/3/Par[1].Map[4]"
+    assert (decoded.definition, decoded.branch, decoded.seq) == ("abc123", (("Par", 2, 1), ("Map", 3, 4)), 3)
+    assert decoded.id == envelope["id"] == "e1/3/Par@2[1].Map@3[4]"
 
 
 def test_an_execution_can_travel_envelope_by_envelope() -> None:
@@ -115,6 +115,20 @@ def test_large_values_travel_through_the_payload_store() -> None:
         decode(envelope)
 
 
+def test_values_that_fit_alone_but_not_together_are_packed_largest_first() -> None:
+    store = MemoryPayloadStore()
+    execution = Execution("arn:e", "e3", "2026-05-01T08:30:15Z", {"a": "x" * 150_000}, "arn:sm", "sm")
+    engine = Engine(load_definition({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN + "f",
+                                                                      "End": True}}}), execution, Random(1))
+    effect = engine.start(NOW).effect
+    assert isinstance(effect, InvokeTask)
+    envelope = encode("h", execution, (), 1, effect, store=store, threshold=200 * 1024)
+    # execution input and state input are 150 KB each: one goes, the rest fits under 200 KiB
+    assert len(json.dumps(envelope)) < 200 * 1024
+    assert len(store.objects) >= 1
+    assert decode(through_the_wire(envelope), store=store).effect == effect
+
+
 def test_small_values_stay_inline() -> None:
     store = MemoryPayloadStore()
     engine = Engine(load_definition(DEFINITION), EXECUTION, Random(1))
@@ -142,8 +156,10 @@ def test_plain_events_are_not_envelopes() -> None:
 
 def test_effect_ids_are_deterministic() -> None:
     assert effect_id("run-1", 5, ()) == "run-1/5/-"
-    assert effect_id("run-1", 5, (("P", 0),)) == effect_id("run-1", 5, (("P", 0),))
-    assert effect_id("run-1", 5, (("P", 0),)) != effect_id("run-1", 5, (("P", 1),))
+    assert effect_id("run-1", 5, (("P", 4, 0),)) == effect_id("run-1", 5, (("P", 4, 0),))
+    assert effect_id("run-1", 5, (("P", 4, 0),)) != effect_id("run-1", 5, (("P", 4, 1),))
+    # a retried Parallel forks again at a later sequence number: its branches get new ids
+    assert effect_id("run-1", 2, (("P", 4, 0),)) != effect_id("run-1", 2, (("P", 7, 0),))
 
 
 def test_failed_steps_need_no_envelope() -> None:

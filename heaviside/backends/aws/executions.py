@@ -28,6 +28,7 @@ from heaviside.backends.aws._clients import ClientHolder, error_code
 from heaviside.engine.effects import Event
 from heaviside.engine.io import compact_json
 from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
+from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
 from heaviside.types import JSON
 
 #: DynamoDB's item size limit (names + values, UTF-8 bytes).
@@ -40,26 +41,6 @@ EVENT_PREFIX: Final = "event#"
 TTL_ATTRIBUTE: Final = "expiresAt"
 
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
-
-
-class ExecutionAlreadyExists(Exception):
-    """Step Functions' ``ExecutionAlreadyExists``: the name is taken by a different execution."""
-
-    error_name: Final = "ExecutionAlreadyExists"
-
-    def __init__(self, execution_arn: str, reason: str) -> None:
-        super().__init__(f"ExecutionAlreadyExists: execution {execution_arn} already exists ({reason})")
-        self.execution_arn = execution_arn
-
-
-class ExecutionDoesNotExist(LookupError):
-    """Step Functions' ``ExecutionDoesNotExist``: no record for this execution ARN."""
-
-    error_name: Final = "ExecutionDoesNotExist"
-
-    def __init__(self, execution_arn: str) -> None:
-        super().__init__(f"ExecutionDoesNotExist: no execution {execution_arn}")
-        self.execution_arn = execution_arn
 
 
 class ExecutionItemTooLarge(ValueError):

@@ -1,0 +1,319 @@
+"""The distributed runtime's ports in memory: stores in dicts and a cloud of queued deliveries.
+
+:class:`MemoryCloud` plays AWS for the driver on one thread, deterministically: invocations
+and scheduled messages are queued and delivered one at a time by :meth:`MemoryCloud.run`
+(in order, or shuffled by a seed to explore interleavings), every delivery can be doubled,
+and :class:`Crash` can kill a "Lambda" after any chosen port call, after which the delivery is
+retried as Lambda and SQS retry. It exists to prove the at-least-once rules fast; the same
+driver runs on AWS through :mod:`heaviside.backends.aws`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from random import Random
+from typing import Any
+
+from heaviside.definition.loader import load_definition
+from heaviside.definition.model import Definition
+from heaviside.engine.tasks import function_name
+from heaviside.runtime.clock import Clock, VirtualClock
+from heaviside.runtime.driver import Driver
+from heaviside.runtime.envelope import DEFAULT_THRESHOLD, MemoryPayloadStore
+from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
+from heaviside.runtime.invocation import Handler
+from heaviside.runtime.ports import (
+    Action,
+    Commit,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    JoinProgress,
+    JoinShape,
+    Precheck,
+    TimedEvent,
+)
+from heaviside.types import JSON
+
+
+class Crash(BaseException):
+    """A simulated death of the Lambda between two port calls (not an Exception: nothing may catch it)."""
+
+
+@dataclass
+class CrashPlan:
+    """Raise :class:`Crash` after the ``after``-th port call (counted across all stores), once."""
+
+    after: int | None = None
+    calls: int = 0
+    fired: bool = False
+
+    def tick(self) -> None:
+        self.calls += 1
+        if self.after is not None and not self.fired and self.calls == self.after:
+            self.fired = True
+            raise Crash(f"simulated crash after port call {self.calls}")
+
+
+class MemoryDefinitions:
+    def __init__(self) -> None:
+        self.stored: dict[str, Definition] = {}
+
+    def put(self, definition: Mapping[str, Any]) -> str:
+        compiled = load_definition(definition)
+        self.stored[compiled.content_hash] = compiled
+        return compiled.content_hash
+
+    def get(self, content_hash: str) -> Definition:
+        return self.stored[content_hash]
+
+
+@dataclass
+class _StoredCommit:
+    events: list[TimedEvent]
+    actions: list[Action]
+    sent: bool = False
+
+
+class MemoryCommitLog:
+    def __init__(self, crash: CrashPlan, executions: MemoryExecutions, joins: MemoryJoins) -> None:
+        self.crash, self.executions, self.joins = crash, executions, joins
+        self.commits: dict[tuple[str, str], _StoredCommit] = {}
+        self.order: list[tuple[str, str]] = []
+        self.writes = 0
+
+    def commit(self, execution_arn: str, commit_id: str, events: Sequence[TimedEvent],
+               actions: list[Action]) -> Commit | None:
+        key = (execution_arn, commit_id)
+        existing = self.commits.get(key)
+        if existing is not None:
+            self.crash.tick()
+            return Commit(commit_id, copy.deepcopy(existing.actions), existing.sent)
+        self.commits[key] = _StoredCommit(list(events), json.loads(json.dumps(actions)))
+        self.order.append(key)
+        self.writes += 1
+        self.crash.tick()
+        return None
+
+    def mark_sent(self, execution_arn: str, commit_id: str) -> None:
+        self.commits[execution_arn, commit_id].sent = True
+        self.crash.tick()
+
+    def precheck(self, execution_arn: str, commit_id: str, join_ids: Sequence[str]) -> Precheck:
+        stored = self.commits.get((execution_arn, commit_id))
+        commit = None if stored is None else Commit(commit_id, copy.deepcopy(stored.actions), stored.sent)
+        running = self.executions.records[execution_arn].status == RUNNING
+        aborted = any(self.joins.joins[execution_arn, join_id].ended for join_id in join_ids)
+        self.crash.tick()
+        return Precheck(commit, running, aborted)
+
+    def events(self, execution_arn: str) -> list[TimedEvent]:
+        return [event for key in self.order if key[0] == execution_arn for event in self.commits[key].events]
+
+
+@dataclass
+class _Join:
+    spec: dict[str, Any]
+    shape: JoinShape
+    results: dict[int, JSON] = field(default_factory=dict)
+    counted: set[int] = field(default_factory=set)
+    failures: int = 0
+    ended: bool = False
+
+
+class MemoryJoins:
+    def __init__(self, crash: CrashPlan) -> None:
+        self.crash = crash
+        self.joins: dict[tuple[str, str], _Join] = {}
+
+    def create(self, execution_arn: str, join_id: str, spec: Mapping[str, Any], shape: JoinShape) -> None:
+        self.joins.setdefault((execution_arn, join_id), _Join(json.loads(json.dumps(spec)), shape))
+        self.crash.tick()
+
+    def spec(self, execution_arn: str, join_id: str) -> dict[str, Any]:
+        self.crash.tick()
+        return copy.deepcopy(self.joins[execution_arn, join_id].spec)
+
+    def put_result(self, execution_arn: str, join_id: str, index: int, result: JSON) -> None:
+        self.joins[execution_arn, join_id].results.setdefault(index, copy.deepcopy(result))
+        self.crash.tick()
+
+    def count(self, execution_arn: str, join_id: str, index: int, failed: bool) -> JoinProgress:
+        join = self.joins[execution_arn, join_id]
+        counted_now = index not in join.counted
+        if counted_now:
+            join.counted.add(index)
+            join.failures += failed
+        progress = JoinProgress(join.shape.count - len(join.counted), join.failures, counted_now, join.ended,
+                                join.shape)
+        self.crash.tick()
+        return progress
+
+    def end(self, execution_arn: str, join_id: str) -> None:
+        self.joins[execution_arn, join_id].ended = True
+        self.crash.tick()
+
+    def results(self, execution_arn: str, join_id: str, count: int) -> list[JSON]:
+        self.crash.tick()
+        join = self.joins[execution_arn, join_id]
+        return [copy.deepcopy(join.results[index]) for index in range(count)]
+
+
+class MemoryExecutions:
+    def __init__(self, crash: CrashPlan) -> None:
+        self.crash = crash
+        self.records: dict[str, ExecutionRecord] = {}
+
+    def start(self, *, execution_arn: str, name: str, state_machine_arn: str, definition_hash: str,
+              input: JSON, start: datetime) -> tuple[bool, dict[str, Any]]:
+        existing = self.records.get(execution_arn)
+        if existing is not None:
+            if existing.input != input:
+                raise ExecutionAlreadyExists(execution_arn, "started with a different input")
+            if existing.status != RUNNING:
+                raise ExecutionAlreadyExists(execution_arn, f"already {existing.status}")
+            return False, existing.describe()
+        record = ExecutionRecord(execution_arn, name, state_machine_arn, copy.deepcopy(input), start)
+        self.records[execution_arn] = record
+        self.crash.tick()
+        return True, record.describe()
+
+    def finish(self, execution_arn: str, *, status: str, output: JSON = None, error: str | None = None,
+               cause: str | None = None, stop: datetime) -> bool:
+        record = self.records[execution_arn]
+        if record.status != RUNNING:
+            return False
+        record.status, record.stop_date = status, stop
+        if status == SUCCEEDED:
+            record.output = copy.deepcopy(output)
+        record.error, record.cause = error, cause
+        self.crash.tick()
+        return True
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        record = self.records.get(execution_arn)
+        if record is None:
+            raise ExecutionDoesNotExist(execution_arn)
+        return record.describe()
+
+
+@dataclass
+class Delivery:
+    """One queued Lambda event: a task invocation or a scheduled resume."""
+
+    kind: str  # "invoke" or "resume"
+    function: str | None
+    event: dict[str, Any]
+    attempts: int = 0
+
+
+class MemoryDispatcher:
+    def __init__(self, crash: CrashPlan) -> None:
+        self.crash = crash
+        self.queue: list[Delivery] = []
+        self.invocations = 0
+        self.messages = 0
+        self.lock = threading.Lock()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> None:
+        with self.lock:
+            self.queue.append(Delivery("invoke", function, json.loads(json.dumps(event))))
+            self.invocations += 1
+        self.crash.tick()
+
+    def schedule(self, event: dict[str, Any], delay_seconds: int) -> None:
+        with self.lock:
+            self.queue.append(Delivery("resume", None, json.loads(json.dumps(event))))
+            self.messages += 1
+        self.crash.tick()
+
+
+class MemoryCloud:
+    """The driver on in-memory ports, with deliveries pumped by :meth:`run` (see the module docstring)."""
+
+    def __init__(self, handlers: Mapping[str, Handler], *, clock: Clock | None = None, duplicate: bool = False,
+                 shuffle_seed: int | None = None, threshold: int = DEFAULT_THRESHOLD) -> None:
+        self.handlers = dict(handlers)
+        self.crash = CrashPlan()
+        self.executions = MemoryExecutions(self.crash)
+        self.joins = MemoryJoins(self.crash)
+        self.commits = MemoryCommitLog(self.crash, self.executions, self.joins)
+        self.dispatcher = MemoryDispatcher(self.crash)
+        self.payloads = MemoryPayloadStore()
+        self.clock: Clock = clock if clock is not None else VirtualClock()
+        self.driver = Driver(definitions=MemoryDefinitions(), commits=self.commits, joins=self.joins,
+                             executions=self.executions, dispatcher=self.dispatcher, payloads=self.payloads,
+                             clock=self.clock, threshold=threshold)
+        self.duplicate = duplicate
+        self.random = Random(shuffle_seed) if shuffle_seed is not None else None
+        self.crashes = 0
+        self.handler_calls: list[tuple[str, JSON]] = []
+
+    def start(self, definition: Mapping[str, Any], input_: JSON, *, name: str | None = None) -> str:
+        """Start an execution (retried like a client would when the invoker dies); its ARN."""
+        crashed = False
+        for _ in range(10):
+            try:
+                return str(self.driver.start_execution(definition, input_, name=name or "run")["executionArn"])
+            except Crash:
+                self.crashes += 1
+                crashed = True
+            except ExecutionAlreadyExists as exc:
+                if not crashed:
+                    raise
+                return exc.execution_arn  # the crashed attempt had already run it to its end
+        raise RuntimeError("the invoker crashed ten times in a row")
+
+    def run(self, limit: int = 100_000) -> None:
+        """Deliver queued events until none is left (a crashed delivery is queued again)."""
+        delivered = 0
+        while self.dispatcher.queue:
+            delivered += 1
+            if delivered > limit:
+                raise RuntimeError(f"more than {limit} deliveries: a loop?")
+            self.deliver_one()
+
+    def deliver_one(self) -> None:
+        """Deliver the next queued event (a random one when shuffling), twice when duplicating."""
+        queue = self.dispatcher.queue
+        index = self.random.randrange(len(queue)) if self.random is not None else 0
+        delivery = queue.pop(index)
+        copies = 2 if self.duplicate and delivery.attempts == 0 else 1
+        for _ in range(copies):
+            self._deliver(delivery)
+
+    def _deliver(self, delivery: Delivery) -> None:
+        delivery.attempts += 1
+        event = copy.deepcopy(delivery.event)
+        try:
+            if delivery.kind == "invoke":
+                assert delivery.function is not None
+                self.driver.run_task(event, self._handler(delivery.function), None)
+            else:
+                self.driver.resume(event)
+        except Crash:
+            self.crashes += 1
+            self.dispatcher.queue.append(delivery)  # Lambda / SQS deliver it again
+
+    def _handler(self, function: str) -> Callable[[Any, Any], Any]:
+        name = function_name(function) or function
+        handler = self.handlers.get(name) or self.handlers.get(function)
+        if handler is None:
+            raise LookupError(f"no handler for function {function}")
+
+        def recorded(event: Any, context: Any) -> Any:
+            self.handler_calls.append((name, copy.deepcopy(event)))
+            returned = handler(event, context)
+            self.crash.tick()  # a crash after the handler ran and before its outcome was committed
+            return returned
+
+        return recorded
+
+    def record(self, execution_arn: str) -> ExecutionRecord:
+        """The execution as ``run_local`` would return it (status, output, history)."""
+        return ExecutionRecord.from_describe(self.executions.describe(execution_arn),
+                                             self.commits.events(execution_arn))

@@ -1,0 +1,451 @@
+"""The distributed driver: runs an execution across Lambdas with no orchestrator.
+
+Each entry point takes one trigger (an execution start, a task envelope, a resume envelope),
+runs the pure engine, and then carries out what came of it through the ports of
+:mod:`heaviside.runtime.ports`: invoke the next task, schedule a wait, fork branches, count a
+branch into its join, finish the execution.
+
+At-least-once rules (ARCHITECTURE.md):
+
+* Every trigger has a deterministic id (:func:`~heaviside.runtime.envelope.effect_id`). The
+  receiver first reads that id's commit (one read that also tells whether the execution
+  still runs and no enclosing join has ended): a commit marked *sent* means a repeated
+  delivery, which does nothing; an unsent one means an earlier attempt died after
+  committing, so its actions are performed again.
+* The engine's outcome is committed (history events + actions) with a conditional write
+  *before* anything is performed; performing every action is idempotent (children and join
+  continuations are commits with deterministic ids themselves; joins count each branch once).
+* Only the trigger's commit is marked sent, after everything it led to in this Lambda was
+  performed, so a crash anywhere in between makes the retried delivery redo what is missing.
+* A join continues exactly once: the continuation is a commit with the join's id, and only the
+  branch whose count ended the join (or a retry of it, while the join is not marked ended)
+  tries to write it.
+
+Map ``MaxConcurrency`` runs children in lanes: child ``i`` is started when child
+``i - MaxConcurrency`` ends, so which child starts next never depends on timing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from random import Random
+from typing import Any
+
+from heaviside.definition.model import Definition, MapState, ParallelState
+from heaviside.definition.timestamps import format_timestamp
+from heaviside.engine.effects import (
+    ChildStart,
+    Effect,
+    Event,
+    Execution,
+    Failed,
+    Fork,
+    InvokeTask,
+    ScheduleWait,
+    Succeeded,
+)
+from heaviside.engine.fanout import JoinOutcome, counted_verdict, exceeds_tolerance, failure_outcome
+from heaviside.engine.interpreter import Engine
+from heaviside.runtime.clock import Clock, RealClock
+from heaviside.runtime.envelope import (
+    DEFAULT_THRESHOLD,
+    BranchPath,
+    PayloadStore,
+    decode,
+    decode_frame,
+    effect_id,
+    encode,
+    encode_frame,
+)
+from heaviside.runtime.execution import FAILED, SUCCEEDED
+from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
+from heaviside.runtime.ports import (
+    Action,
+    CommitLog,
+    DefinitionSource,
+    Dispatcher,
+    ExecutionAlreadyExists,
+    ExecutionStore,
+    JoinShape,
+    JoinStore,
+    TimedEvent,
+)
+from heaviside.types import JSON
+
+log = logging.getLogger("heaviside.driver")
+
+#: The longest delay SQS accepts on one message; longer waits are re-enqueued by the resumer.
+MAX_DELAY_SECONDS = 900
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a piece of work happens: the execution, its definition and the branch."""
+
+    definition_hash: str
+    definition: Definition
+    execution: Execution
+    branch: BranchPath
+
+    def child(self, state: str, fork_seq: int, index: int) -> Place:
+        return Place(self.definition_hash, self.definition, self.execution, (*self.branch, (state, fork_seq, index)))
+
+    def parent(self) -> Place:
+        return Place(self.definition_hash, self.definition, self.execution, self.branch[:-1])
+
+    def join_ids(self) -> list[str]:
+        """The ids of the joins enclosing this branch, outermost first."""
+        name = self.execution.name
+        return [effect_id(name, fork_seq, self.branch[:level]) for level, (_, fork_seq, _) in enumerate(self.branch)]
+
+
+@dataclass
+class _Work:
+    """What one trigger still has to perform: a stack of (place, action), depth first."""
+
+    stack: list[tuple[Place, Action]] = field(default_factory=list)
+    forks: dict[str, Fork] = field(default_factory=dict)  # join id -> its fork, rebuilt once
+
+    def push(self, place: Place, actions: list[Action]) -> None:
+        self.stack.extend((place, action) for action in reversed(actions))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """What :meth:`Driver.run_task` did: ``outcome`` is None when the handler was not called."""
+
+    outcome: HandlerOutcome | None
+    reason: str  # "ran", "duplicate", "recovered" or "stopped"
+
+
+class Driver:
+    """Carries executions forward on top of the ports (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        definitions: DefinitionSource,
+        commits: CommitLog,
+        joins: JoinStore,
+        executions: ExecutionStore,
+        dispatcher: Dispatcher,
+        payloads: PayloadStore | None = None,
+        clock: Clock | None = None,
+        threshold: int = DEFAULT_THRESHOLD,
+        region: str = DEFAULT_REGION,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
+        self.definitions, self.commits, self.joins = definitions, commits, joins
+        self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self.threshold, self.region, self.account = threshold, region, account
+
+    # ------------------------------------------------------------------ entry points
+
+    def start_execution(self, definition: Mapping[str, Any] | str, input_: JSON, *, name: str | None = None,
+                        state_machine: str = "heaviside") -> dict[str, Any]:
+        """Start (or, for the same name and input, find) an execution; ``DescribeExecution``'s shape.
+
+        ``definition`` is the ASL document or the content hash of a stored one. Control states
+        run here until the first Task is dispatched or the execution ends.
+        """
+        content_hash = definition if isinstance(definition, str) else self.definitions.put(definition)
+        compiled = self.definitions.get(content_hash)
+        name = name or str(uuid.uuid4())
+        machine_arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{state_machine}"
+        execution_arn = f"arn:aws:states:{self.region}:{self.account}:execution:{state_machine}:{name}"
+        now = self.clock.now()
+        try:
+            _, described = self.executions.start(execution_arn=execution_arn, name=name,
+                                                 state_machine_arn=machine_arn, definition_hash=content_hash,
+                                                 input=input_, start=now)
+        except ExecutionAlreadyExists:
+            self._finish_interrupted_start(compiled, content_hash, execution_arn, name)
+            raise
+        started = datetime.fromisoformat(described["startDate"])
+        execution = Execution(execution_arn, name, format_timestamp(started), input_, machine_arn, state_machine)
+        place = Place(content_hash, compiled, execution, ())
+        step = self._engine(place).start(started)
+        events: list[TimedEvent] = [(started, ("ExecutionStarted", None, {"input": input_}))]
+        self._trigger(place, 0, events + _timed(step.events, started), step.effect, started)
+        return described
+
+    def _finish_interrupted_start(self, compiled: Definition, content_hash: str, execution_arn: str,
+                                  name: str) -> None:
+        """An earlier start that ran the whole execution died before performing all of it: finish that."""
+        commit_id = effect_id(name, 0, ())
+        commit = self.commits.precheck(execution_arn, commit_id, []).commit
+        if commit is None or commit.sent:
+            return
+        described = self.executions.describe(execution_arn)
+        execution = Execution(execution_arn, name, format_timestamp(datetime.fromisoformat(described["startDate"])),
+                              json.loads(described["input"]), described["stateMachineArn"],
+                              described["stateMachineArn"].rsplit(":", 1)[-1])
+        self._seen(Place(content_hash, compiled, execution, ()), commit_id)
+
+    def run_task(self, event: Mapping[str, Any], handler: Handler, context: Any) -> TaskRun:
+        """Carry out a task envelope: call ``handler`` with the task's payload and go on."""
+        envelope = decode(event, store=self.payloads)
+        effect = envelope.effect
+        assert isinstance(effect, InvokeTask)
+        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        seen = self._seen(place, envelope.id)
+        if seen is not None:
+            return TaskRun(None, seen)
+        started = self.clock.now()
+        outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, effect.timeout_seconds)
+        now = self.clock.now()
+        engine = self._engine(place)
+        if outcome.error is None:
+            step = engine.task_succeeded(effect, outcome.output, now)
+        else:
+            step = engine.task_failed(effect, outcome.error, outcome.cause, now)
+        started_event: Event = (effect.event_prefix + "Started", None, {"resource": effect.resource})
+        self._trigger(place, envelope.seq, [(started, started_event), *_timed(step.events, now)], step.effect, now)
+        return TaskRun(outcome, "ran")
+
+    def resume(self, event: Mapping[str, Any]) -> str:
+        """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet)."""
+        envelope = decode(event, store=self.payloads)
+        effect = envelope.effect
+        assert isinstance(effect, ScheduleWait)
+        now = self.clock.now()
+        if effect.until > now:
+            if self.clock.virtual:
+                self.clock.advance_to(effect.until)
+                now = self.clock.now()
+            else:
+                self.dispatcher.schedule(dict(event), _delay(effect.until, now))
+                return "re-enqueued"
+        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        seen = self._seen(place, envelope.id)
+        if seen is not None:
+            return seen
+        step = self._engine(place).resume_after_wait(effect.frame, now)
+        self._trigger(place, envelope.seq, _timed(step.events, now), step.effect, now)
+        return "resumed"
+
+    # ------------------------------------------------------------------ commit and perform
+
+    def _seen(self, place: Place, commit_id: str) -> str | None:
+        """None when the trigger is new and its execution goes on; else why nothing is done."""
+        check = self.commits.precheck(place.execution.id, commit_id, place.join_ids())
+        if check.commit is not None:
+            if check.commit.sent:
+                log.info("duplicate delivery of %s ignored", commit_id)
+                return "duplicate"
+            work = _Work()
+            work.push(place, check.commit.actions)
+            self._drain(work)
+            self.commits.mark_sent(place.execution.id, commit_id)
+            return "recovered"
+        if not check.running or check.aborted:
+            log.info("%s not carried out: the %s has ended", commit_id, "join" if check.running else "execution")
+            return "stopped"
+        return None
+
+    def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect, now: datetime) -> None:
+        """Commit the outcome of the trigger with sequence number ``seq``, perform it, mark it sent."""
+        commit_id = effect_id(place.execution.name, seq, place.branch)
+        work = _Work()
+        if self._commit(work, place, seq, commit_id, events, effect, now):
+            self._drain(work)
+            self.commits.mark_sent(place.execution.id, commit_id)
+
+    def _commit(self, work: _Work, place: Place, seq: int, commit_id: str, events: list[TimedEvent],
+                effect: Effect, now: datetime) -> bool:
+        """Write the commit and queue its actions (or an earlier unsent commit's); False if sent already."""
+        actions, more = self._plan(place, seq + 1, effect, now)
+        existing = self.commits.commit(place.execution.id, commit_id, events + _timed(more, now), actions)
+        if existing is not None:
+            if existing.sent:
+                return False
+            actions = existing.actions
+        work.push(place, actions)
+        return True
+
+    def _plan(self, place: Place, seq: int, effect: Effect, now: datetime) -> tuple[list[Action], list[Event]]:
+        """The actions that carry out ``effect`` (which gets sequence number ``seq``), and closing events."""
+        execution = place.execution
+        if isinstance(effect, InvokeTask):
+            event = encode(place.definition_hash, execution, place.branch, seq, effect, store=self.payloads,
+                           threshold=self.threshold)
+            return [{"do": "invoke", "function": effect.function_name or effect.resource, "event": event}], []
+        if isinstance(effect, ScheduleWait):
+            event = encode(place.definition_hash, execution, place.branch, seq, effect, store=self.payloads,
+                           threshold=self.threshold)
+            return [{"do": "schedule", "event": event}], []
+        if isinstance(effect, Fork):
+            return [{"do": "fork", "seq": seq, "spec": _fork_spec(effect)}], []
+        succeeded = isinstance(effect, Succeeded)
+        if not place.branch:
+            if isinstance(effect, Succeeded):
+                finish = {"do": "finish", "status": SUCCEEDED, "output": effect.output}
+                return [finish], [("ExecutionSucceeded", None, {"output": effect.output})]
+            assert isinstance(effect, Failed)
+            finish = {"do": "finish", "status": FAILED, "error": effect.error, "cause": effect.cause}
+            return [finish], [("ExecutionFailed", None, {"error": effect.error, "cause": effect.cause})]
+        state, _, index = place.branch[-1]
+        closing: list[Event] = []
+        if isinstance(place.definition.states[state], MapState):
+            closing.append(("MapIterationSucceeded" if succeeded else "MapIterationFailed", state, index))
+        if isinstance(effect, Succeeded):
+            return [{"do": "ended", "output": effect.output}], closing
+        assert isinstance(effect, Failed)
+        return [{"do": "ended", "error": effect.error, "cause": effect.cause}], closing
+
+    def _drain(self, work: _Work) -> None:
+        while work.stack:
+            place, action = work.stack.pop()
+            kind = action["do"]
+            if kind == "invoke":
+                self.dispatcher.invoke(action["function"], action["event"])
+            elif kind == "schedule":
+                event = action["event"]
+                until = datetime.fromisoformat(event["until"])
+                delay = 0 if self.clock.virtual else _delay(until, self.clock.now())
+                self.dispatcher.schedule(event, delay)
+            elif kind == "fork":
+                self._fork(work, place, action["seq"], action["spec"])
+            elif kind == "launch":
+                self._launch(work, place, action)
+            elif kind == "ended":
+                self._ended(work, place, action)
+            elif kind == "end-join":
+                self.joins.end(place.execution.id, action["join"])
+            elif kind == "finish":
+                self.executions.finish(place.execution.id, status=action["status"], output=action.get("output"),
+                                       error=action.get("error"), cause=action.get("cause"), stop=self.clock.now())
+            else:  # pragma: no cover - actions are written by this module only
+                raise ValueError(f"unknown action {kind!r}")
+
+    # ------------------------------------------------------------------ Parallel and Map
+
+    def _fork(self, work: _Work, place: Place, seq: int, spec: dict[str, Any]) -> None:
+        join_id = effect_id(place.execution.name, seq, place.branch)
+        fork = self._rebuild_fork(place, spec)
+        work.forks[join_id] = fork
+        count = len(fork.children)
+        shape = JoinShape(count, fork.max_concurrency, fork.tolerated_failure_count, fork.tolerated_failure_percentage)
+        self.joins.create(place.execution.id, join_id, spec, shape)
+        if count == 0:
+            self._continue(work, place, seq, fork, JoinOutcome(results=[]))
+            return
+        window = min(fork.max_concurrency or count, count)
+        work.push(place, [{"do": "launch", "join": join_id, "seq": seq, "index": index} for index in range(window)])
+
+    def _launch(self, work: _Work, place: Place, action: Action) -> None:
+        """Start child ``index`` of a fork: run it until it needs the outside world, and commit that."""
+        fork_seq, index = action["seq"], action["index"]
+        fork = self._fork_of(work, place, action["join"])
+        child = place.child(fork.frame.state, fork_seq, index)
+        start = fork.children[index]
+        now = self.clock.now()
+        events: list[Event] = [("MapIterationStarted", fork.frame.state, index)] if fork.kind == "Map" else []
+        step = self._engine(child).start_machine(start.machine, start.input, start.variables, now)
+        events.extend(step.events)
+        commit_id = effect_id(place.execution.name, 0, child.branch)
+        self._commit(work, child, 0, commit_id, _timed(events, now), step.effect, now)
+
+    def _fork_of(self, work: _Work, place: Place, join_id: str) -> Fork:
+        """The fork of a join, read back from its spec once per trigger."""
+        fork = work.forks.get(join_id)
+        if fork is None:
+            fork = work.forks[join_id] = self._rebuild_fork(place, self.joins.spec(place.execution.id, join_id))
+        return fork
+
+    def _ended(self, work: _Work, child: Place, action: Action) -> None:
+        """Count a finished branch into its join; the count that ends the join continues the parent."""
+        arn = child.execution.id
+        _, fork_seq, index = child.branch[-1]
+        parent = child.parent()
+        join_id = effect_id(child.execution.name, fork_seq, parent.branch)
+        failed = "error" in action
+        result: JSON = {"Error": action["error"], "Cause": action["cause"]} if failed else action["output"]
+        self.joins.put_result(arn, join_id, index, result)
+        progress = self.joins.count(arn, join_id, index, failed)
+        if progress.ended:
+            return
+        shape = progress.shape
+        if progress.counted_now:
+            verdict = counted_verdict(shape.count, shape.tolerated_failure_count, shape.tolerated_failure_percentage,
+                                      progress.pending, progress.failures, failed)
+        else:  # a retry after a crash: redo whatever this count may have left undone (all idempotent)
+            exceeded = exceeds_tolerance(shape.count, shape.tolerated_failure_count,
+                                         shape.tolerated_failure_percentage, progress.failures)
+            verdict = ("failed" if failed else "over") if exceeded else (
+                "succeeded" if progress.pending == 0 else "running")
+        if verdict == "over":
+            return
+        fork = self._fork_of(work, parent, join_id)
+        if verdict == "running":
+            following = index + shape.max_concurrency
+            if shape.max_concurrency and following < shape.count:
+                work.push(parent, [{"do": "launch", "join": join_id, "seq": fork_seq, "index": following}])
+        elif verdict == "succeeded":
+            results = self.joins.results(arn, join_id, shape.count)
+            self._continue(work, parent, fork_seq, fork, JoinOutcome(results=results))
+        else:
+            self._continue(work, parent, fork_seq, fork, failure_outcome(fork, action["error"], action["cause"]))
+
+    def _continue(self, work: _Work, place: Place, fork_seq: int, fork: Fork, outcome: JoinOutcome) -> None:
+        now = self.clock.now()
+        engine = self._engine(place)
+        if outcome.failed:
+            assert outcome.error is not None
+            step = engine.join_failed(fork, outcome.error, outcome.cause, now)
+        else:
+            assert outcome.results is not None
+            step = engine.join(fork, outcome.results, now)
+        join_id = effect_id(place.execution.name, fork_seq, place.branch)
+        work.push(place, [{"do": "end-join", "join": join_id}])  # runs after the continuation's actions
+        self._commit(work, place, fork_seq, join_id, _timed(step.events, now), step.effect, now)
+
+    def _rebuild_fork(self, place: Place, spec: Mapping[str, Any]) -> Fork:
+        frame = decode_frame(spec["frame"], self.payloads)
+        state = place.definition.states[frame.state]
+        inputs: list[JSON] = spec["inputs"]
+        if isinstance(state, ParallelState):
+            children = tuple(ChildStart(branch, inputs[i], frame.variables) for i, branch in enumerate(state.branches))
+        else:
+            assert isinstance(state, MapState) and state.processor is not None
+            children = tuple(ChildStart(state.processor, item, frame.variables) for item in inputs)
+        return Fork(frame, spec["kind"], children, spec["maxConcurrency"], spec["toleratedFailureCount"],
+                    spec["toleratedFailurePercentage"])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _place(self, content_hash: str, execution: Execution, branch: BranchPath) -> Place:
+        return Place(content_hash, self.definitions.get(content_hash), execution, branch)
+
+    def _engine(self, place: Place) -> Engine:
+        return Engine(place.definition, place.execution, Random())
+
+
+def _fork_spec(fork: Fork) -> dict[str, Any]:
+    """A fork as JSON: what the join needs to start children later and to continue."""
+    return {
+        "kind": fork.kind,
+        "frame": encode_frame(fork.frame, fork.frame.input, dict(fork.frame.variables)),
+        "inputs": [child.input for child in fork.children],
+        "maxConcurrency": fork.max_concurrency,
+        "toleratedFailureCount": fork.tolerated_failure_count,
+        "toleratedFailurePercentage": fork.tolerated_failure_percentage,
+    }
+
+
+def _timed(events: list[Event], now: datetime) -> list[TimedEvent]:
+    return [(now, event) for event in events]
+
+
+def _delay(until: datetime, now: datetime) -> int:
+    """Seconds to hold a message (SQS's whole seconds, at most 900; longer waits come back)."""
+    return max(0, min(MAX_DELAY_SECONDS, math.ceil((until - now).total_seconds())))
