@@ -12,8 +12,9 @@ from heaviside.errors import DefinitionError, Problem, StatesError
 
 if TYPE_CHECKING:
     from heaviside.runner import run_local
+    from heaviside.task import task
 
-__all__ = ["DefinitionError", "Problem", "StatesError", "run_local"]
+__all__ = ["DefinitionError", "Problem", "StatesError", "run_local", "task"]
 __version__ = "0.1.0"
 
 
@@ -23,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from heaviside.runner import run_local
 
         return run_local
+    if name == "task":
+        from heaviside.task import task
+
+        return task
     raise AttributeError(f"module 'heaviside' has no attribute {name!r}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
 
+from heaviside.backends.aws.commits import DynamoCommitLog
 from heaviside.backends.aws.executions import DynamoExecutionStore, ExecutionItemTooLarge
+from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.engine.effects import Event
 from heaviside.runner import run_local
 from heaviside.runtime.execution import ExecutionRecord
@@ -132,7 +136,17 @@ def test_describe_of_a_failed_execution_has_error_and_cause_but_no_output(store:
     assert result["stopDate"] == T0.isoformat()
 
 
-def test_duplicate_event_deliveries_appear_once_and_in_order(store: DynamoExecutionStore) -> None:
+@pytest.fixture
+def commits(dynamodb_client: Any, table: str, s3_client: Any, bucket: str) -> DynamoCommitLog:
+    return DynamoCommitLog(table, client=dynamodb_client, payloads=S3PayloadStore(bucket, client=s3_client))
+
+
+def _history(store: DynamoExecutionStore, commits: DynamoCommitLog, execution_arn: str) -> list[dict[str, Any]]:
+    return ExecutionRecord.from_describe(store.describe(execution_arn), commits.events(execution_arn)).history()
+
+
+def test_a_commit_is_written_once_and_a_second_writer_gets_the_first(store: DynamoExecutionStore,
+                                                                     commits: DynamoCommitLog) -> None:
     _, described = start(store)
     execution = described["executionArn"]
     first: list[tuple[datetime, Event]] = [
@@ -140,24 +154,18 @@ def test_duplicate_event_deliveries_appear_once_and_in_order(store: DynamoExecut
         (T0, ("PassStateExited", "A", {"y": 2})),
     ]
     second: list[tuple[datetime, Event]] = [(T0 + timedelta(seconds=1), ("SucceedStateEntered", "B", {"y": 2}))]
-    store.append_events(execution, 1, first)
-    store.append_events(execution, 3, second)
-    store.append_events(execution, 1, first)  # redelivered: a no-op
-    store.append_events(execution, 2, first[1:] + second)  # partly written before a crash: a no-op
-    history = store.history(execution)
-    assert [(event["id"], event["type"]) for event in history] == [
+    assert commits.commit(execution, "run/0/-", first, [{"do": "invoke", "n": 1}]) is None
+    assert commits.commit(execution, "run/1/-", second, []) is None
+    again = commits.commit(execution, "run/0/-", first, [{"do": "invoke", "n": 2}])  # redelivered
+    assert again is not None and again.actions == [{"do": "invoke", "n": 1}] and not again.sent
+    commits.mark_sent(execution, "run/0/-")
+    check = commits.precheck(execution, "run/0/-", [])
+    assert check.commit is not None and check.commit.sent and check.running and not check.aborted
+    assert [(event["id"], event["type"]) for event in _history(store, commits, execution)] == [
         (1, "PassStateEntered"),
         (2, "PassStateExited"),
         (3, "SucceedStateEntered"),
     ]
-
-
-def test_events_are_ordered_by_sequence_number_not_by_write_order(store: DynamoExecutionStore) -> None:
-    _, described = start(store)
-    execution = described["executionArn"]
-    for sequence in (12, 3, 100):  # numeric order must survive the string sort key
-        store.append_events(execution, sequence, [(T0, ("PassStateEntered", f"S{sequence}", {}))])
-    assert [event["stateEnteredEventDetails"]["name"] for event in store.history(execution)] == ["S3", "S12", "S100"]
 
 
 def local_record() -> ExecutionRecord:
@@ -180,7 +188,7 @@ def local_record() -> ExecutionRecord:
     return record
 
 
-def test_history_and_describe_match_the_local_runner(store: DynamoExecutionStore) -> None:
+def test_history_and_describe_match_the_local_runner(store: DynamoExecutionStore, commits: DynamoCommitLog) -> None:
     record = local_record()
     store.start(
         execution_arn=record.execution_arn,
@@ -191,11 +199,11 @@ def test_history_and_describe_match_the_local_runner(store: DynamoExecutionStore
         start=record.start_date,
     )
     events = record.events()
-    store.append_events(record.execution_arn, 1, events[:3])
-    store.append_events(record.execution_arn, 4, events[3:])
+    commits.commit(record.execution_arn, "a", events[:3], [])
+    commits.commit(record.execution_arn, "b", events[3:], [])
     assert record.stop_date is not None
     store.finish(record.execution_arn, status=record.status, output=record.output, stop=record.stop_date)
-    assert store.history(record.execution_arn) == record.history()
+    assert _history(store, commits, record.execution_arn) == record.history()
     assert store.describe(record.execution_arn) == record.describe()
 
 
@@ -222,8 +230,6 @@ def test_unknown_execution_raises_execution_does_not_exist(store: DynamoExecutio
     with pytest.raises(ExecutionDoesNotExist):
         store.describe(missing)
     with pytest.raises(ExecutionDoesNotExist):
-        store.history(missing)
-    with pytest.raises(ExecutionDoesNotExist):
         store.finish(missing, status="SUCCEEDED", stop=T0)
     with pytest.raises(LookupError):
         store.describe(missing)
@@ -233,10 +239,17 @@ def test_items_over_the_dynamodb_limit_raise_a_clear_error(store: DynamoExecutio
     big = "x" * (401 * 1024)
     with pytest.raises(ExecutionItemTooLarge, match="409600-byte item limit"):
         start(store, {"big": big})
+
+
+def test_commit_bodies_over_the_item_limit_go_to_s3(store: DynamoExecutionStore, commits: DynamoCommitLog,
+                                                    s3_calls: Counter[str]) -> None:
     _, described = start(store)
-    with pytest.raises(ExecutionItemTooLarge, match="S3"):
-        store.append_events(described["executionArn"], 1, [(T0, ("PassStateEntered", "A", big))])
-    assert store.history(described["executionArn"]) == []
+    execution = described["executionArn"]
+    big = "x" * (401 * 1024)
+    assert commits.commit(execution, "big/0/-", [(T0, ("PassStateEntered", "A", big))], [{"do": "x"}]) is None
+    assert s3_calls["PutObject"] == 1
+    assert commits.precheck(execution, "big/0/-", []).commit is not None
+    assert _history(store, commits, execution)[0]["stateEnteredEventDetails"]["input"] == json.dumps(big)
 
 
 def test_the_default_client_comes_from_the_environment(aws_env: str, table: str) -> None:

@@ -130,6 +130,26 @@ class S3DefinitionStore(ClientHolder):
             raise DefinitionIntegrityError(content_hash, location, f"its content hashes to {actual}")
         return _remember(load_definition(document))
 
+    def name_key(self, state_machine: str) -> str:
+        return f"state-machines/{state_machine}.json"
+
+    def put_named(self, state_machine: str, content_hash: str) -> None:
+        """Point the state machine name ``state_machine`` at a stored definition (its latest version)."""
+        body = json.dumps({"definition": content_hash}).encode("utf-8")
+        self.client.put_object(Bucket=self.bucket, Key=self.name_key(state_machine), Body=body,
+                               ContentType=CONTENT_TYPE)
+
+    def named(self, state_machine: str) -> str:
+        """The content hash the state machine name points at (:class:`DefinitionNotFound` if none)."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.name_key(state_machine))
+        except Exception as exc:
+            if is_not_found(exc):
+                raise DefinitionNotFound(state_machine, f"s3://{self.bucket}/{self.name_key(state_machine)}") from None
+            raise
+        content_hash: str = json.loads(response["Body"].read())["definition"]
+        return content_hash
+
     def _exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)

@@ -4,12 +4,11 @@ One table, two kinds of items under the execution ARN as partition key ``pk``:
 
 * ``sk = "execution"``: the record (name, state machine, definition hash, status, dates,
   input/output as JSON text, error, cause);
-* ``sk = "event#00000001"``...: one item per history event (``[type, name, payload]`` as JSON
-  text and its ISO timestamp), keyed by the engine's transition sequence number.
+* the history lives in the commits of :mod:`heaviside.backends.aws.commits` (same partition).
 
 Every write is conditional, so the at-least-once deliveries of Lambda and SQS are harmless:
-``start`` is idempotent for the same name and input, ``append_events`` skips sequence numbers
-already written, and ``finish`` moves ``RUNNING`` to a final status exactly once.
+``start`` is idempotent for the same name and input, and ``finish`` moves ``RUNNING`` to a
+final status exactly once.
 
 Limits of this slice: an item over DynamoDB's 400 KB limit raises :class:`ExecutionItemTooLarge`
 (offloading big input/output/events to S3 comes later), and :meth:`DynamoExecutionStore.list`
@@ -25,9 +24,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from heaviside.backends.aws._clients import ClientHolder, error_code
-from heaviside.engine.effects import Event
 from heaviside.engine.io import compact_json
-from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
+from heaviside.runtime.execution import RUNNING, SUCCEEDED
 from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
 from heaviside.types import JSON
 
@@ -35,8 +33,6 @@ from heaviside.types import JSON
 MAX_ITEM_BYTES: Final = 400 * 1024
 #: Sort key of the execution record item.
 RECORD_SK: Final = "execution"
-#: Sort key prefix of the event items.
-EVENT_PREFIX: Final = "event#"
 #: TTL attribute name (epoch seconds), set up by :meth:`DynamoExecutionStore.create_table`.
 TTL_ATTRIBUTE: Final = "expiresAt"
 
@@ -59,10 +55,6 @@ def _check_size(item: dict[str, dict[str, str]], what: str) -> None:
             f"{what} is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte item limit "
             "(offloading large payloads to S3 is not implemented yet)"
         )
-
-
-def _event_sk(sequence: int) -> str:
-    return f"{EVENT_PREFIX}{sequence:08d}"
 
 
 def _describe(item: dict[str, Any]) -> dict[str, Any]:
@@ -163,30 +155,6 @@ class DynamoExecutionStore(ClientHolder):
             return False, _describe(existing)
         return True, _describe(item)
 
-    def append_events(self, execution_arn: str, first_sequence: int, events: list[tuple[datetime, Event]]) -> None:
-        """Write ``events`` as sequence numbers ``first_sequence``, ``first_sequence + 1``...
-
-        Each event is a conditional put, so a duplicated delivery (same sequence numbers) is a
-        no-op, even when only some of the events were written before a Lambda died.
-        """
-        items = []
-        for offset, (timestamp, event) in enumerate(events):
-            sequence = first_sequence + offset
-            item = {
-                "pk": {"S": execution_arn},
-                "sk": {"S": _event_sk(sequence)},
-                "timestamp": {"S": timestamp.isoformat()},
-                "event": {"S": compact_json(list(event))},
-            }
-            _check_size(item, f"event {sequence} of {execution_arn}")
-            items.append(item)
-        for item in items:
-            try:
-                self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-            except ClientError as exc:
-                if error_code(exc) != _CONDITION_FAILED:
-                    raise
-
     def finish(
         self,
         execution_arn: str,
@@ -256,37 +224,6 @@ class DynamoExecutionStore(ClientHolder):
     def describe(self, execution_arn: str) -> dict[str, Any]:
         """``DescribeExecution``'s shape (``input``/``output`` as JSON text)."""
         return _describe(self._get_record(execution_arn))
-
-    def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        """``GetExecutionHistory``'s events in order, rendered by :meth:`ExecutionRecord.history`."""
-        item = self._get_record(execution_arn)
-        record = ExecutionRecord(
-            execution_arn=execution_arn,
-            name=str(item["name"]["S"]),
-            state_machine_arn=str(item["stateMachineArn"]["S"]),
-            input=json.loads(item["input"]["S"]),
-            start_date=datetime.fromisoformat(item["startDate"]["S"]),
-        )
-        for event_item in self._query_events(execution_arn):
-            kind, name, payload = json.loads(event_item["event"]["S"])
-            event: Event = (kind, name, payload)
-            record.record([event], datetime.fromisoformat(event_item["timestamp"]["S"]))
-        return record.history()
-
-    def _query_events(self, execution_arn: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": execution_arn}, ":prefix": {"S": EVENT_PREFIX}},
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self.client.query(**kwargs)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def list(self, status: str | None = None) -> list[dict[str, Any]]:
         """Describe dicts of every execution (optionally of one status), newest start first.

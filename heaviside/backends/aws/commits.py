@@ -1,0 +1,160 @@
+"""Commits (history events + outbox actions) in DynamoDB: the driver's :class:`CommitLog` port.
+
+Items live in the execution table beside the execution record, under the execution ARN:
+
+* ``sk = "commit#<effect id>"``: ``body`` (JSON text ``{"events": [[time, type, name, payload], ...],
+  "actions": [...]}``, or ``bodyRef`` to an S3 object when it would not fit in an item),
+  ``order`` (the writer's wall clock in ns: history order across branches) and ``sent``.
+
+Writing a commit is one conditional ``PutItem`` (``attribute_not_exists``); the loser of a race
+gets the winner's item back from the failed condition. :meth:`DynamoCommitLog.precheck` is one
+``BatchGetItem`` for the commit, the execution record and the enclosing joins.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from heaviside.backends.aws._clients import ClientHolder, error_code
+from heaviside.engine.io import compact_json
+from heaviside.runtime.envelope import PayloadStore
+from heaviside.runtime.execution import RUNNING
+from heaviside.runtime.ports import Action, Commit, Precheck, TimedEvent
+
+COMMIT_PREFIX: Final = "commit#"
+JOIN_PREFIX: Final = "join#"
+RECORD_SK: Final = "execution"
+#: Bodies above this many bytes go to S3 (DynamoDB items stop at 400 KB, names included).
+INLINE_BODY_LIMIT: Final = 300 * 1024
+CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+def commit_sk(commit_id: str) -> str:
+    return COMMIT_PREFIX + commit_id
+
+
+def join_sk(join_id: str) -> str:
+    return JOIN_PREFIX + join_id
+
+
+def store_text(payloads: PayloadStore | None, text: str, key: str, attribute: str) -> dict[str, Any]:
+    """An item attribute holding ``text``, or ``<attribute>Ref`` to S3 when it is too big for an item."""
+    data = text.encode("utf-8")
+    if len(data) <= INLINE_BODY_LIMIT or payloads is None:
+        return {attribute: {"S": text}}
+    return {attribute + "Ref": {"S": payloads.put(key, data)}}
+
+
+def load_text(payloads: PayloadStore | None, item: dict[str, Any], attribute: str) -> str:
+    """The text :func:`store_text` stored."""
+    if attribute in item:
+        return str(item[attribute]["S"])
+    if payloads is None:
+        raise ValueError(f"item {item.get('sk')} keeps {attribute} in S3 but no payload store is configured")
+    return payloads.get(item[attribute + "Ref"]["S"]).decode("utf-8")
+
+
+class DynamoCommitLog(ClientHolder):
+    """The :class:`~heaviside.runtime.ports.CommitLog` on one DynamoDB table (see the module docstring)."""
+
+    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None) -> None:
+        self.service = "dynamodb"
+        self.table = table
+        self._client = client
+        self.payloads = payloads
+
+    def commit(self, execution_arn: str, commit_id: str, events: Sequence[TimedEvent],
+               actions: list[Action]) -> Commit | None:
+        body = compact_json({
+            "events": [[moment.isoformat(), *event] for moment, event in events],
+            "actions": actions,
+        })
+        key = f"commits/{commit_id.replace('/', '_')}-{time.time_ns()}.json"
+        item = {
+            "pk": {"S": execution_arn},
+            "sk": {"S": commit_sk(commit_id)},
+            "order": {"N": str(time.time_ns())},
+            "sent": {"BOOL": False},
+            **store_text(self.payloads, body, key, "body"),
+        }
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
+                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if error_code(exc) != CONDITION_FAILED:
+                raise
+            existing = exc.response.get("Item") or self._get(execution_arn, commit_sk(commit_id))
+            return self._commit_of(commit_id, existing)
+        return None
+
+    def mark_sent(self, execution_arn: str, commit_id: str) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": execution_arn}, "sk": {"S": commit_sk(commit_id)}},
+            UpdateExpression="SET sent = :true",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+
+    def precheck(self, execution_arn: str, commit_id: str, join_ids: Sequence[str]) -> Precheck:
+        keys = [commit_sk(commit_id), RECORD_SK, *(join_sk(join_id) for join_id in join_ids)]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {
+            "Keys": [{"pk": {"S": execution_arn}, "sk": {"S": sk}} for sk in keys],
+            "ConsistentRead": True,
+            "ProjectionExpression": "sk, body, bodyRef, sent, #status, ended",
+            "ExpressionAttributeNames": {"#status": "status"},
+        }}
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table, []):
+                found[item["sk"]["S"]] = item
+            request = response.get("UnprocessedKeys") or {}
+        stored = found.get(commit_sk(commit_id))
+        commit = None if stored is None else self._commit_of(commit_id, stored)
+        record = found.get(RECORD_SK)
+        running = record is not None and record.get("status", {}).get("S") == RUNNING
+        aborted = any(found.get(join_sk(join_id), {}).get("ended", {}).get("BOOL", False) for join_id in join_ids)
+        return Precheck(commit, running, aborted)
+
+    def events(self, execution_arn: str) -> list[TimedEvent]:
+        """Every committed event, commits in write order (events within a commit in their order)."""
+        items = query_all(self.client, self.table, execution_arn, COMMIT_PREFIX)
+        items.sort(key=lambda item: int(item["order"]["N"]))
+        timed: list[TimedEvent] = []
+        for item in items:
+            for moment, kind, name, payload in json.loads(load_text(self.payloads, item, "body"))["events"]:
+                timed.append((datetime.fromisoformat(moment), (kind, name, payload)))
+        return timed
+
+    def _get(self, execution_arn: str, sk: str) -> dict[str, Any]:
+        response = self.client.get_item(TableName=self.table, Key={"pk": {"S": execution_arn}, "sk": {"S": sk}},
+                                        ConsistentRead=True)
+        item: dict[str, Any] = response["Item"]
+        return item
+
+    def _commit_of(self, commit_id: str, item: dict[str, Any]) -> Commit:
+        actions: list[Action] = json.loads(load_text(self.payloads, item, "body"))["actions"]
+        return Commit(commit_id, actions, bool(item.get("sent", {}).get("BOOL", False)))
+
+
+def query_all(client: Any, table: str, execution_arn: str, prefix: str) -> list[dict[str, Any]]:
+    """Every item of the execution whose sort key starts with ``prefix`` (all pages)."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": execution_arn}, ":prefix": {"S": prefix}},
+        "ConsistentRead": True,
+    }
+    while True:
+        response = client.query(**kwargs)
+        items.extend(response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

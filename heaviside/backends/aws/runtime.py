@@ -1,0 +1,140 @@
+"""The driver wired to AWS (S3, DynamoDB, Lambda, SQS), and the reads and setup around it.
+
+:func:`default_runtime` builds one :class:`AwsRuntime` per process from the environment
+(:class:`~heaviside.backends.aws.config.AwsConfig`), so a warm Lambda reuses its clients and its
+compiled definitions. :func:`bootstrap` creates the bucket, table and queues (for the emulator
+and tests; a deployment gets them from ``template.yaml``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from heaviside.backends.aws._clients import default_client, error_code
+from heaviside.backends.aws.commits import DynamoCommitLog
+from heaviside.backends.aws.config import AwsConfig
+from heaviside.backends.aws.definitions import S3DefinitionStore
+from heaviside.backends.aws.dispatch import LambdaSqsDispatcher
+from heaviside.backends.aws.executions import DynamoExecutionStore
+from heaviside.backends.aws.joins import DynamoJoinStore
+from heaviside.backends.aws.payloads import S3PayloadStore
+from heaviside.runtime.clock import Clock
+from heaviside.runtime.driver import Driver
+from heaviside.runtime.execution import ABORTED, ExecutionRecord
+
+
+@dataclass
+class AwsRuntime:
+    """Everything heaviside needs on AWS, built once per process."""
+
+    config: AwsConfig
+    driver: Driver
+    executions: DynamoExecutionStore
+    commits: DynamoCommitLog
+    dispatcher: LambdaSqsDispatcher
+    sqs: Any
+
+    def record(self, execution_arn: str) -> ExecutionRecord:
+        """The execution (status, output or error) with its full history."""
+        described = self.executions.describe(execution_arn)
+        return ExecutionRecord.from_describe(described, self.commits.events(execution_arn))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """``GetExecutionHistory``'s events."""
+        return self.record(execution_arn).history()
+
+    def stop(self, execution_arn: str, *, error: str | None = None, cause: str | None = None,
+             now: datetime) -> bool:
+        """``StopExecution``: a RUNNING execution becomes ABORTED; its pending work stops at its next step."""
+        stopped = self.executions.finish(execution_arn, status=ABORTED, error=error, cause=cause, stop=now)
+        if stopped:
+            details = {"error": error, "cause": cause}
+            self.commits.commit(execution_arn, "stopped", [(now, ("ExecutionAborted", None, details))], [])
+        return stopped
+
+
+def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
+                  clients: dict[str, Any] | None = None) -> AwsRuntime:
+    """The runtime on ``config``'s resources; ``clients`` overrides boto3 clients by service name."""
+    given = clients or {}
+
+    def client(service: str) -> Any:
+        return given.get(service) or default_client(service)
+
+    s3, dynamodb, sqs = client("s3"), client("dynamodb"), client("sqs")
+    payloads = S3PayloadStore(config.bucket, client=s3)
+    executions = DynamoExecutionStore(config.table, client=dynamodb)
+    commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads)
+    dispatcher = LambdaSqsDispatcher(config.queue_url, lambda_client=given.get("lambda"), sqs_client=sqs)
+    driver = Driver(
+        definitions=S3DefinitionStore(config.bucket, client=s3),
+        commits=commits,
+        joins=DynamoJoinStore(config.table, client=dynamodb, payloads=payloads),
+        executions=executions,
+        dispatcher=dispatcher,
+        payloads=payloads,
+        clock=clock,
+        threshold=config.threshold,
+        region=config.region,
+        account=config.account,
+    )
+    return AwsRuntime(config, driver, executions, commits, dispatcher, sqs)
+
+
+_DEFAULT: AwsRuntime | None = None
+_LOCK = threading.Lock()
+
+
+def default_runtime() -> AwsRuntime:
+    """The process's runtime from the environment (built on first use, then reused)."""
+    global _DEFAULT
+    with _LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = build_runtime(AwsConfig.from_environment())
+        return _DEFAULT
+
+
+def set_default_runtime(runtime: AwsRuntime | None) -> None:
+    """Install (or with None, forget) the process's runtime: the emulator and tests use this."""
+    global _DEFAULT
+    with _LOCK:
+        _DEFAULT = runtime
+
+
+def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_receive_count: int = 5) -> AwsConfig:
+    """Create the bucket, the table and the wait queue with its dead-letter queue; idempotent.
+
+    The queue URLs in ``config`` name the queues to create (their last path segment); the
+    returned config has the URLs the service answered.
+    """
+    given = clients or {}
+    s3 = given.get("s3") or default_client("s3")
+    dynamodb = given.get("dynamodb") or default_client("dynamodb")
+    sqs = given.get("sqs") or default_client("sqs")
+    try:
+        if config.region == "us-east-1":
+            s3.create_bucket(Bucket=config.bucket)
+        else:
+            s3.create_bucket(Bucket=config.bucket,
+                             CreateBucketConfiguration={"LocationConstraint": config.region})
+    except Exception as exc:
+        if error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    try:
+        DynamoExecutionStore.create_table(dynamodb, config.table)
+    except Exception as exc:
+        if error_code(exc) != "ResourceInUseException":
+            raise
+    dlq_name = (config.dlq_url or config.queue_url + "-dlq").rstrip("/").rsplit("/", 1)[-1]
+    dlq_url = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_name = config.queue_url.rstrip("/").rsplit("/", 1)[-1]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})
+    queue_url = sqs.create_queue(QueueName=queue_name, Attributes={"RedrivePolicy": redrive,
+                                                                   "VisibilityTimeout": "60"})["QueueUrl"]
+    return AwsConfig(config.bucket, config.table, queue_url, dlq_url, config.invoker, config.region,
+                     config.account, config.threshold)

@@ -1,0 +1,87 @@
+"""heaviside deployed on the emulator: what ``template.yaml`` deploys on AWS, on one local endpoint.
+
+:class:`EmulatedDeployment` starts an :class:`~heaviside.emulator.server.Emulator`, creates the
+bucket, table and queues, and registers the invoker, the resumer (subscribed to the wait
+queue) and the user's task handlers (wrapped with :func:`heaviside.task` when they are not
+already). With ``skip_waits`` the runtime runs on a virtual clock: delayed messages are
+delivered at once and the clock jumps to their due time, so a one-year Wait takes no time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+
+from heaviside.backends.aws.config import AwsConfig
+from heaviside.backends.aws.runtime import AwsRuntime, bootstrap, build_runtime, set_default_runtime
+from heaviside.emulator.server import Emulator
+from heaviside.functions import invoker, resumer
+from heaviside.runtime.clock import Clock, RealClock, VirtualClock
+from heaviside.runtime.invocation import Handler
+from heaviside.task import task
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+class EmulatedDeployment:
+    """A running heaviside "stack" on the emulator; use as a context manager."""
+
+    def __init__(self, handlers: Mapping[str, Handler] | None = None, *, skip_waits: bool = False, port: int = 0,
+                 duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8) -> None:
+        self.handlers = dict(handlers or {})
+        self.skip_waits = skip_waits
+        self.clock: Clock = VirtualClock() if skip_waits else RealClock()
+        self.name = name
+        self.emulator = Emulator(port=port, region=REGION, duplicate_deliveries=duplicate_deliveries,
+                                 workers=workers, retry_delay_seconds=0.05)
+        self._runtime: AwsRuntime | None = None
+
+    @property
+    def runtime(self) -> AwsRuntime:
+        if self._runtime is None:
+            raise RuntimeError("the deployment is not started")
+        return self._runtime
+
+    @property
+    def endpoint(self) -> str:
+        return self.emulator.endpoint
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on the emulator."""
+        return boto3.client(service, endpoint_url=self.emulator.endpoint, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def start(self) -> EmulatedDeployment:
+        self.emulator.start()
+        clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda")}
+        endpoint = self.emulator.endpoint
+        wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
+                           dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",
+                           region=REGION, account=ACCOUNT)
+        config = bootstrap(wanted, clients=clients)
+        runtime = build_runtime(config, clock=self.clock, clients=clients)
+        self._runtime = runtime
+        set_default_runtime(runtime)  # for handlers the user already wrapped with @task
+        for name, handler in self.handlers.items():
+            self.emulator.register_function(name, task(handler, driver=runtime.driver))
+        self.emulator.register_function(config.invoker, lambda event, context: invoker.start(event, runtime))
+        self.emulator.subscribe_queue(config.queue_url,
+                                      lambda event, context: resumer.handle(event, context, runtime))
+        return self
+
+    def stop(self) -> None:
+        set_default_runtime(None)
+        self.emulator.stop()
+
+    def __enter__(self) -> EmulatedDeployment:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def environment(self) -> dict[str, str]:
+        """What a shell needs to use this deployment (``AWS_ENDPOINT_URL``, credentials, ``HEAVISIDE_*``)."""
+        return {**self.emulator.environment(), **self.runtime.config.environment()}
