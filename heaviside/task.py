@@ -85,7 +85,7 @@ def task(handler: F | None = None, *, driver: Driver | None = None, logger: Any 
             if not is_envelope(event):
                 return function(event, context)
             runner = driver if driver is not None else _default_driver()
-            try:
+            try:  # TaskInProgress propagates: Lambda retries this delivery later
                 with _log_keys(keys_logger, event):
                     run = runner.run_task(event, function, context)
             except EnvelopeError as exc:

@@ -13,17 +13,20 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from random import Random
+from types import SimpleNamespace
 from typing import Any
 
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
 from heaviside.engine.tasks import function_name
 from heaviside.runtime.clock import Clock, VirtualClock
-from heaviside.runtime.driver import Driver
+from heaviside.runtime.driver import Driver, TaskInProgress
 from heaviside.runtime.envelope import DEFAULT_THRESHOLD, MemoryPayloadStore
 from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
 from heaviside.runtime.invocation import Handler
@@ -84,6 +87,7 @@ class MemoryCommitLog:
         self.crash, self.executions, self.joins = crash, executions, joins
         self.commits: dict[tuple[str, str], _StoredCommit] = {}
         self.order: list[tuple[str, str]] = []
+        self.claims: dict[tuple[str, str], tuple[str, float]] = {}
         self.writes = 0
 
     def commit(self, execution_arn: str, commit_id: str, events: Sequence[TimedEvent],
@@ -110,6 +114,14 @@ class MemoryCommitLog:
         aborted = any(self.joins.joins[execution_arn, join_id].ended for join_id in join_ids)
         self.crash.tick()
         return Precheck(commit, running, aborted)
+
+    def claim(self, execution_arn: str, commit_id: str, owner: str, lease_until: float) -> bool:
+        holder = self.claims.get((execution_arn, commit_id))
+        taken = holder is None or holder[0] == owner or holder[1] < time.time()
+        if taken:
+            self.claims[execution_arn, commit_id] = (owner, lease_until)
+        self.crash.tick()
+        return taken
 
     def events(self, execution_arn: str) -> list[TimedEvent]:
         return [event for key in self.order if key[0] == execution_arn for event in self.commits[key].events]
@@ -209,6 +221,7 @@ class Delivery:
     function: str | None
     event: dict[str, Any]
     attempts: int = 0
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class MemoryDispatcher:
@@ -282,9 +295,9 @@ class MemoryCloud:
         queue = self.dispatcher.queue
         index = self.random.randrange(len(queue)) if self.random is not None else 0
         delivery = queue.pop(index)
-        copies = 2 if self.duplicate and delivery.attempts == 0 else 1
-        for _ in range(copies):
-            self._deliver(delivery)
+        self._deliver(delivery)
+        if self.duplicate and delivery.attempts == 1:  # a second, separate delivery of the same event
+            self._deliver(Delivery(delivery.kind, delivery.function, delivery.event))
 
     def _deliver(self, delivery: Delivery) -> None:
         delivery.attempts += 1
@@ -292,12 +305,15 @@ class MemoryCloud:
         try:
             if delivery.kind == "invoke":
                 assert delivery.function is not None
-                self.driver.run_task(event, self._handler(delivery.function), None)
+                context = SimpleNamespace(aws_request_id=delivery.request_id)
+                self.driver.run_task(event, self._handler(delivery.function), context)
             else:
                 self.driver.resume(event)
         except Crash:
             self.crashes += 1
             self.dispatcher.queue.append(delivery)  # Lambda / SQS deliver it again
+        except TaskInProgress:
+            self.dispatcher.queue.append(delivery)  # Lambda retries it later
 
     def _handler(self, function: str) -> Callable[[Any, Any], Any]:
         name = function_name(function) or function

@@ -30,11 +30,13 @@ class EmulatedDeployment:
     """A running heaviside "stack" on the emulator; use as a context manager."""
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *, skip_waits: bool = False, port: int = 0,
-                 duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8) -> None:
+                 duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8,
+                 visibility_timeout: int = 60) -> None:
         self.handlers = dict(handlers or {})
         self.skip_waits = skip_waits
         self.clock: Clock = VirtualClock() if skip_waits else RealClock()
         self.name = name
+        self.visibility_timeout = visibility_timeout
         self.emulator = Emulator(port=port, region=REGION, duplicate_deliveries=duplicate_deliveries,
                                  workers=workers, retry_delay_seconds=0.05)
         self._runtime: AwsRuntime | None = None
@@ -61,7 +63,7 @@ class EmulatedDeployment:
         wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
                            dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",
                            region=REGION, account=ACCOUNT)
-        config = bootstrap(wanted, clients=clients)
+        config = bootstrap(wanted, clients=clients, visibility_timeout=self.visibility_timeout)
         runtime = build_runtime(config, clock=self.clock, clients=clients)
         self._runtime = runtime
         set_default_runtime(runtime)  # for handlers the user already wrapped with @task

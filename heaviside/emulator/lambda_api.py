@@ -291,11 +291,11 @@ class LambdaApi:
         if invocation_type == "DryRun":
             return Response(status=204, headers={"X-Amzn-RequestId": request_id})
         if invocation_type == "Event":
-            invocation = AsyncInvocation(name, qualifier, handler, payload, request_id)
-            copies = 2 if self.duplicate_deliveries else 1
-            if copies > 1:
-                self.stats.add(duplicate_deliveries=copies - 1)
-            self.invoker.submit([invocation] * copies)
+            invocations = [AsyncInvocation(name, qualifier, handler, payload, request_id)]
+            if self.duplicate_deliveries:  # a second, separate delivery (its own request id; retries keep theirs)
+                self.stats.add(duplicate_deliveries=1)
+                invocations.append(AsyncInvocation(name, qualifier, handler, payload, str(uuid.uuid4())))
+            self.invoker.submit(invocations)
             return Response(status=202, headers={"X-Amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
             message = f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy"

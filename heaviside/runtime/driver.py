@@ -30,8 +30,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from random import Random
@@ -118,6 +119,11 @@ class _Work:
         self.stack.extend((place, action) for action in reversed(actions))
 
 
+class TaskInProgress(RuntimeError):
+    """Another delivery of this task envelope is running it now: raised so that Lambda retries this
+    one later, when the other has committed (and the retry finds a duplicate) or its lease has run out."""
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRun:
     """What :meth:`Driver.run_task` did: ``outcome`` is None when the handler was not called."""
@@ -147,6 +153,8 @@ class Driver:
         self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
         self.clock: Clock = clock if clock is not None else RealClock()
         self.threshold, self.region, self.account = threshold, region, account
+        #: Wall-clock seconds for task leases (real time even when ``clock`` is virtual).
+        self.wall: Callable[[], float] = time.time
 
     # ------------------------------------------------------------------ entry points
 
@@ -200,6 +208,9 @@ class Driver:
         seen = self._seen(place, envelope.id)
         if seen is not None:
             return TaskRun(None, seen)
+        owner = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+        if not self.commits.claim(place.execution.id, envelope.id, owner, self._lease_until(effect, context)):
+            raise TaskInProgress(f"task {envelope.id} is being run by another delivery")
         started = self.clock.now()
         outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, effect.timeout_seconds)
         now = self.clock.now()
@@ -422,6 +433,16 @@ class Driver:
                     spec["toleratedFailurePercentage"])
 
     # ------------------------------------------------------------------ helpers
+
+    def _lease_until(self, effect: InvokeTask, context: Any) -> float:
+        """Until when a delivery keeps its claim: the Task's timeout or the Lambda's remaining time."""
+        seconds = float(MAX_DELAY_SECONDS)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if callable(remaining):
+            seconds = remaining() / 1000
+        if effect.timeout_seconds is not None:
+            seconds = min(seconds, effect.timeout_seconds)
+        return self.wall() + seconds + 1
 
     def _place(self, content_hash: str, execution: Execution, branch: BranchPath) -> Place:
         return Place(content_hash, self.definitions.get(content_hash), execution, branch)

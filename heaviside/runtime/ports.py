@@ -108,6 +108,13 @@ class CommitLog(Protocol):
     def precheck(self, execution_arn: str, commit_id: str, join_ids: Sequence[str]) -> Precheck:
         """One read: this commit, the execution's status, and whether any of ``join_ids`` has ended."""
 
+    def claim(self, execution_arn: str, commit_id: str, owner: str, lease_until: float) -> bool:
+        """Take the right to run a task (until ``lease_until``, epoch seconds) unless someone else holds it.
+
+        True when taken: no claim yet, the holder's lease ran out, or ``owner`` (the Lambda
+        request id, kept across Lambda's retries of one invocation) holds it already.
+        """
+
     def events(self, execution_arn: str) -> list[TimedEvent]:
         """Every committed history event of the execution, in order."""
 

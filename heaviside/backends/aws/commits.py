@@ -4,7 +4,9 @@ Items live in the execution table beside the execution record, under the executi
 
 * ``sk = "commit#<effect id>"``: ``body`` (JSON text ``{"events": [[time, type, name, payload], ...],
   "actions": [...]}``, or ``bodyRef`` to an S3 object when it would not fit in an item),
-  ``order`` (the writer's wall clock in ns: history order across branches) and ``sent``.
+  ``order`` (the writer's wall clock in ns: history order across branches) and ``sent``;
+* ``sk = "claim#<effect id>"``: who runs a task now (``owner``: the Lambda request id) and until
+  when (``leaseUntil``), so that two deliveries of one envelope at once do not both run it.
 
 Writing a commit is one conditional ``PutItem`` (``attribute_not_exists``); the loser of a race
 gets the winner's item back from the failed condition. :meth:`DynamoCommitLog.precheck` is one
@@ -28,6 +30,7 @@ from heaviside.runtime.execution import RUNNING
 from heaviside.runtime.ports import Action, Commit, Precheck, TimedEvent
 
 COMMIT_PREFIX: Final = "commit#"
+CLAIM_PREFIX: Final = "claim#"
 JOIN_PREFIX: Final = "join#"
 RECORD_SK: Final = "execution"
 #: Bodies above this many bytes go to S3 (DynamoDB items stop at 400 KB, names included).
@@ -121,6 +124,22 @@ class DynamoCommitLog(ClientHolder):
         running = record is not None and record.get("status", {}).get("S") == RUNNING
         aborted = any(found.get(join_sk(join_id), {}).get("ended", {}).get("BOOL", False) for join_id in join_ids)
         return Precheck(commit, running, aborted)
+
+    def claim(self, execution_arn: str, commit_id: str, owner: str, lease_until: float) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={"pk": {"S": execution_arn}, "sk": {"S": CLAIM_PREFIX + commit_id}, "owner": {"S": owner},
+                      "leaseUntil": {"N": f"{lease_until:.3f}"}},
+                ConditionExpression="attribute_not_exists(pk) OR #owner = :owner OR leaseUntil < :now",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": f"{time.time():.3f}"}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != CONDITION_FAILED:
+                raise
+            return False
+        return True
 
     def events(self, execution_arn: str) -> list[TimedEvent]:
         """Every committed event, commits in write order (events within a commit in their order)."""

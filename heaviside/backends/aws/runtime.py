@@ -105,7 +105,8 @@ def set_default_runtime(runtime: AwsRuntime | None) -> None:
         _DEFAULT = runtime
 
 
-def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_receive_count: int = 5) -> AwsConfig:
+def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_receive_count: int = 5,
+              visibility_timeout: int = 60) -> AwsConfig:
     """Create the bucket, the table and the wait queue with its dead-letter queue; idempotent.
 
     The queue URLs in ``config`` name the queues to create (their last path segment); the
@@ -135,6 +136,7 @@ def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_r
     queue_name = config.queue_url.rstrip("/").rsplit("/", 1)[-1]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})
     queue_url = sqs.create_queue(QueueName=queue_name, Attributes={"RedrivePolicy": redrive,
-                                                                   "VisibilityTimeout": "60"})["QueueUrl"]
+                                                                   "VisibilityTimeout": str(visibility_timeout)}
+                                 )["QueueUrl"]
     return AwsConfig(config.bucket, config.table, queue_url, dlq_url, config.invoker, config.region,
                      config.account, config.threshold)
