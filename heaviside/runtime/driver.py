@@ -21,8 +21,8 @@ At-least-once rules (ARCHITECTURE.md):
   branch whose count ended the join (or a retry of it, while the join is not marked ended)
   tries to write it.
 
-Map ``MaxConcurrency`` runs children in lanes: child ``i`` is started when child
-``i - MaxConcurrency`` ends, so which child starts next never depends on timing.
+Parallel and Map (forks, joins, lanes for ``MaxConcurrency``) live in
+:mod:`heaviside.runtime.joining`.
 """
 
 from __future__ import annotations
@@ -33,15 +33,14 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from random import Random
 from typing import Any
 
-from heaviside.definition.model import Definition, MapState, ParallelState
+from heaviside.definition.model import Definition, MapState
 from heaviside.definition.timestamps import format_timestamp
 from heaviside.engine.effects import (
-    ChildStart,
     Effect,
     Event,
     Execution,
@@ -51,7 +50,6 @@ from heaviside.engine.effects import (
     ScheduleWait,
     Succeeded,
 )
-from heaviside.engine.fanout import JoinOutcome, counted_verdict, exceeds_tolerance, failure_outcome
 from heaviside.engine.interpreter import Engine
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
@@ -59,13 +57,13 @@ from heaviside.runtime.envelope import (
     BranchPath,
     PayloadStore,
     decode,
-    decode_frame,
     effect_id,
     encode,
-    encode_frame,
 )
 from heaviside.runtime.execution import FAILED, SUCCEEDED
 from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
+from heaviside.runtime.joining import Joining, fork_spec
+from heaviside.runtime.places import Place, Work, timed
 from heaviside.runtime.ports import (
     Action,
     CommitLog,
@@ -73,7 +71,6 @@ from heaviside.runtime.ports import (
     Dispatcher,
     ExecutionAlreadyExists,
     ExecutionStore,
-    JoinShape,
     JoinStore,
     TimedEvent,
 )
@@ -85,38 +82,6 @@ log = logging.getLogger("heaviside.driver")
 MAX_DELAY_SECONDS = 900
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Where a piece of work happens: the execution, its definition and the branch."""
-
-    definition_hash: str
-    definition: Definition
-    execution: Execution
-    branch: BranchPath
-
-    def child(self, state: str, fork_seq: int, index: int) -> Place:
-        return Place(self.definition_hash, self.definition, self.execution, (*self.branch, (state, fork_seq, index)))
-
-    def parent(self) -> Place:
-        return Place(self.definition_hash, self.definition, self.execution, self.branch[:-1])
-
-    def join_ids(self) -> list[str]:
-        """The ids of the joins enclosing this branch, outermost first."""
-        name = self.execution.name
-        return [effect_id(name, fork_seq, self.branch[:level]) for level, (_, fork_seq, _) in enumerate(self.branch)]
-
-
-@dataclass
-class _Work:
-    """What one trigger still has to perform: a stack of (place, action), depth first."""
-
-    stack: list[tuple[Place, Action]] = field(default_factory=list)
-    forks: dict[str, Fork] = field(default_factory=dict)  # join id -> its fork, rebuilt once
-
-    def push(self, place: Place, actions: list[Action]) -> None:
-        self.stack.extend((place, action) for action in reversed(actions))
 
 
 class TaskInProgress(RuntimeError):
@@ -132,7 +97,7 @@ class TaskRun:
     reason: str  # "ran", "duplicate", "recovered" or "stopped"
 
 
-class Driver:
+class Driver(Joining):
     """Carries executions forward on top of the ports (see the module docstring)."""
 
     def __init__(
@@ -183,7 +148,7 @@ class Driver:
         place = Place(content_hash, compiled, execution, ())
         step = self._engine(place).start(started)
         events: list[TimedEvent] = [(started, ("ExecutionStarted", None, {"input": input_}))]
-        self._trigger(place, 0, events + _timed(step.events, started), step.effect, started)
+        self._trigger(place, 0, events + timed(step.events, started), step.effect, started)
         return described
 
     def _finish_interrupted_start(self, compiled: Definition, content_hash: str, execution_arn: str,
@@ -220,7 +185,7 @@ class Driver:
         else:
             step = engine.task_failed(effect, outcome.error, outcome.cause, now)
         started_event: Event = (effect.event_prefix + "Started", None, {"resource": effect.resource})
-        self._trigger(place, envelope.seq, [(started, started_event), *_timed(step.events, now)], step.effect, now)
+        self._trigger(place, envelope.seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
         return TaskRun(outcome, "ran")
 
     def resume(self, event: Mapping[str, Any]) -> str:
@@ -241,7 +206,7 @@ class Driver:
         if seen is not None:
             return seen
         step = self._engine(place).resume_after_wait(effect.frame, now)
-        self._trigger(place, envelope.seq, _timed(step.events, now), step.effect, now)
+        self._trigger(place, envelope.seq, timed(step.events, now), step.effect, now)
         return "resumed"
 
     # ------------------------------------------------------------------ commit and perform
@@ -253,7 +218,7 @@ class Driver:
             if check.commit.sent:
                 log.info("duplicate delivery of %s ignored", commit_id)
                 return "duplicate"
-            work = _Work()
+            work = Work()
             work.push(place, check.commit.actions)
             self._drain(work)
             self.commits.mark_sent(place.execution.id, commit_id)
@@ -266,16 +231,16 @@ class Driver:
     def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect, now: datetime) -> None:
         """Commit the outcome of the trigger with sequence number ``seq``, perform it, mark it sent."""
         commit_id = effect_id(place.execution.name, seq, place.branch)
-        work = _Work()
+        work = Work()
         if self._commit(work, place, seq, commit_id, events, effect, now):
             self._drain(work)
             self.commits.mark_sent(place.execution.id, commit_id)
 
-    def _commit(self, work: _Work, place: Place, seq: int, commit_id: str, events: list[TimedEvent],
+    def _commit(self, work: Work, place: Place, seq: int, commit_id: str, events: list[TimedEvent],
                 effect: Effect, now: datetime) -> bool:
         """Write the commit and queue its actions (or an earlier unsent commit's); False if sent already."""
         actions, more = self._plan(place, seq + 1, effect, now)
-        existing = self.commits.commit(place.execution.id, commit_id, events + _timed(more, now), actions)
+        existing = self.commits.commit(place.execution.id, commit_id, events + timed(more, now), actions)
         if existing is not None:
             if existing.sent:
                 return False
@@ -295,7 +260,7 @@ class Driver:
                            threshold=self.threshold)
             return [{"do": "schedule", "event": event}], []
         if isinstance(effect, Fork):
-            return [{"do": "fork", "seq": seq, "spec": _fork_spec(effect)}], []
+            return [{"do": "fork", "seq": seq, "spec": fork_spec(effect)}], []
         succeeded = isinstance(effect, Succeeded)
         if not place.branch:
             if isinstance(effect, Succeeded):
@@ -313,7 +278,7 @@ class Driver:
         assert isinstance(effect, Failed)
         return [{"do": "ended", "error": effect.error, "cause": effect.cause}], closing
 
-    def _drain(self, work: _Work) -> None:
+    def _drain(self, work: Work) -> None:
         while work.stack:
             place, action = work.stack.pop()
             kind = action["do"]
@@ -338,100 +303,6 @@ class Driver:
             else:  # pragma: no cover - actions are written by this module only
                 raise ValueError(f"unknown action {kind!r}")
 
-    # ------------------------------------------------------------------ Parallel and Map
-
-    def _fork(self, work: _Work, place: Place, seq: int, spec: dict[str, Any]) -> None:
-        join_id = effect_id(place.execution.name, seq, place.branch)
-        fork = self._rebuild_fork(place, spec)
-        work.forks[join_id] = fork
-        count = len(fork.children)
-        shape = JoinShape(count, fork.max_concurrency, fork.tolerated_failure_count, fork.tolerated_failure_percentage)
-        self.joins.create(place.execution.id, join_id, spec, shape)
-        if count == 0:
-            self._continue(work, place, seq, fork, JoinOutcome(results=[]))
-            return
-        window = min(fork.max_concurrency or count, count)
-        work.push(place, [{"do": "launch", "join": join_id, "seq": seq, "index": index} for index in range(window)])
-
-    def _launch(self, work: _Work, place: Place, action: Action) -> None:
-        """Start child ``index`` of a fork: run it until it needs the outside world, and commit that."""
-        fork_seq, index = action["seq"], action["index"]
-        fork = self._fork_of(work, place, action["join"])
-        child = place.child(fork.frame.state, fork_seq, index)
-        start = fork.children[index]
-        now = self.clock.now()
-        events: list[Event] = [("MapIterationStarted", fork.frame.state, index)] if fork.kind == "Map" else []
-        step = self._engine(child).start_machine(start.machine, start.input, start.variables, now)
-        events.extend(step.events)
-        commit_id = effect_id(place.execution.name, 0, child.branch)
-        self._commit(work, child, 0, commit_id, _timed(events, now), step.effect, now)
-
-    def _fork_of(self, work: _Work, place: Place, join_id: str) -> Fork:
-        """The fork of a join, read back from its spec once per trigger."""
-        fork = work.forks.get(join_id)
-        if fork is None:
-            fork = work.forks[join_id] = self._rebuild_fork(place, self.joins.spec(place.execution.id, join_id))
-        return fork
-
-    def _ended(self, work: _Work, child: Place, action: Action) -> None:
-        """Count a finished branch into its join; the count that ends the join continues the parent."""
-        arn = child.execution.id
-        _, fork_seq, index = child.branch[-1]
-        parent = child.parent()
-        join_id = effect_id(child.execution.name, fork_seq, parent.branch)
-        failed = "error" in action
-        result: JSON = {"Error": action["error"], "Cause": action["cause"]} if failed else action["output"]
-        self.joins.put_result(arn, join_id, index, result)
-        progress = self.joins.count(arn, join_id, index, failed)
-        if progress.ended:
-            return
-        shape = progress.shape
-        if progress.counted_now:
-            verdict = counted_verdict(shape.count, shape.tolerated_failure_count, shape.tolerated_failure_percentage,
-                                      progress.pending, progress.failures, failed)
-        else:  # a retry after a crash: redo whatever this count may have left undone (all idempotent)
-            exceeded = exceeds_tolerance(shape.count, shape.tolerated_failure_count,
-                                         shape.tolerated_failure_percentage, progress.failures)
-            verdict = ("failed" if failed else "over") if exceeded else (
-                "succeeded" if progress.pending == 0 else "running")
-        if verdict == "over":
-            return
-        fork = self._fork_of(work, parent, join_id)
-        if verdict == "running":
-            following = index + shape.max_concurrency
-            if shape.max_concurrency and following < shape.count:
-                work.push(parent, [{"do": "launch", "join": join_id, "seq": fork_seq, "index": following}])
-        elif verdict == "succeeded":
-            results = self.joins.results(arn, join_id, shape.count)
-            self._continue(work, parent, fork_seq, fork, JoinOutcome(results=results))
-        else:
-            self._continue(work, parent, fork_seq, fork, failure_outcome(fork, action["error"], action["cause"]))
-
-    def _continue(self, work: _Work, place: Place, fork_seq: int, fork: Fork, outcome: JoinOutcome) -> None:
-        now = self.clock.now()
-        engine = self._engine(place)
-        if outcome.failed:
-            assert outcome.error is not None
-            step = engine.join_failed(fork, outcome.error, outcome.cause, now)
-        else:
-            assert outcome.results is not None
-            step = engine.join(fork, outcome.results, now)
-        join_id = effect_id(place.execution.name, fork_seq, place.branch)
-        work.push(place, [{"do": "end-join", "join": join_id}])  # runs after the continuation's actions
-        self._commit(work, place, fork_seq, join_id, _timed(step.events, now), step.effect, now)
-
-    def _rebuild_fork(self, place: Place, spec: Mapping[str, Any]) -> Fork:
-        frame = decode_frame(spec["frame"], self.payloads)
-        state = place.definition.states[frame.state]
-        inputs: list[JSON] = spec["inputs"]
-        if isinstance(state, ParallelState):
-            children = tuple(ChildStart(branch, inputs[i], frame.variables) for i, branch in enumerate(state.branches))
-        else:
-            assert isinstance(state, MapState) and state.processor is not None
-            children = tuple(ChildStart(state.processor, item, frame.variables) for item in inputs)
-        return Fork(frame, spec["kind"], children, spec["maxConcurrency"], spec["toleratedFailureCount"],
-                    spec["toleratedFailurePercentage"])
-
     # ------------------------------------------------------------------ helpers
 
     def _lease_until(self, effect: InvokeTask, context: Any) -> float:
@@ -449,22 +320,6 @@ class Driver:
 
     def _engine(self, place: Place) -> Engine:
         return Engine(place.definition, place.execution, Random())
-
-
-def _fork_spec(fork: Fork) -> dict[str, Any]:
-    """A fork as JSON: what the join needs to start children later and to continue."""
-    return {
-        "kind": fork.kind,
-        "frame": encode_frame(fork.frame, fork.frame.input, dict(fork.frame.variables)),
-        "inputs": [child.input for child in fork.children],
-        "maxConcurrency": fork.max_concurrency,
-        "toleratedFailureCount": fork.tolerated_failure_count,
-        "toleratedFailurePercentage": fork.tolerated_failure_percentage,
-    }
-
-
-def _timed(events: list[Event], now: datetime) -> list[TimedEvent]:
-    return [(now, event) for event in events]
 
 
 def _delay(until: datetime, now: datetime) -> int:
