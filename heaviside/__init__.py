@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from heaviside.errors import DefinitionError, Problem, StatesError
 
 if TYPE_CHECKING:
+    from heaviside.decorator import task
     from heaviside.runner import run_local
-    from heaviside.task import task
 
 __all__ = ["DefinitionError", "Problem", "StatesError", "run_local", "task"]
 __version__ = "0.1.0"
@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
 
         return run_local
     if name == "task":
-        from heaviside.task import task
+        from heaviside.decorator import task
 
         return task
     raise AttributeError(f"module 'heaviside' has no attribute {name!r}")

@@ -230,6 +230,7 @@ class MemoryDispatcher:
         self.queue: list[Delivery] = []
         self.invocations = 0
         self.messages = 0
+        self.delays: list[int] = []
         self.lock = threading.Lock()
 
     def invoke(self, function: str, event: dict[str, Any]) -> None:
@@ -242,6 +243,7 @@ class MemoryDispatcher:
         with self.lock:
             self.queue.append(Delivery("resume", None, json.loads(json.dumps(event))))
             self.messages += 1
+            self.delays.append(delay_seconds)
         self.crash.tick()
 
 

@@ -16,11 +16,11 @@ import boto3  # type: ignore[import-untyped]
 
 from heaviside.backends.aws.config import AwsConfig
 from heaviside.backends.aws.runtime import AwsRuntime, bootstrap, build_runtime, set_default_runtime
+from heaviside.decorator import task
 from heaviside.emulator.server import Emulator
 from heaviside.functions import invoker, resumer
 from heaviside.runtime.clock import Clock, RealClock, VirtualClock
 from heaviside.runtime.invocation import Handler
-from heaviside.task import task
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -1,1 +1,1 @@
-"""The Lambda functions heaviside deploys itself (the user's task functions use :mod:`heaviside.task`)."""
+"""The Lambda functions heaviside deploys itself (the user's task functions use :mod:`heaviside.decorator`)."""
