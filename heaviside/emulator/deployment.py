@@ -40,6 +40,7 @@ class EmulatedDeployment:
         self.emulator = Emulator(port=port, region=REGION, duplicate_deliveries=duplicate_deliveries,
                                  workers=workers, retry_delay_seconds=0.05)
         self._runtime: AwsRuntime | None = None
+        self.clients: dict[str, Any] = {}
 
     @property
     def runtime(self) -> AwsRuntime:
@@ -59,6 +60,7 @@ class EmulatedDeployment:
     def start(self) -> EmulatedDeployment:
         self.emulator.start()
         clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda")}
+        self.clients = clients  # the runtime's own clients (benchmarks count their calls)
         endpoint = self.emulator.endpoint
         wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
                            dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",

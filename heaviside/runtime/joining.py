@@ -96,12 +96,13 @@ class Joining:
                 "succeeded" if progress.pending == 0 else "running")
         if verdict == "over":
             return
-        fork = self._fork_of(work, parent, join_id)
         if verdict == "running":
             following = index + shape.max_concurrency
             if shape.max_concurrency and following < shape.count:
                 work.push(parent, [{"do": "launch", "join": join_id, "seq": fork_seq, "index": following}])
-        elif verdict == "succeeded":
+            return
+        fork = self._fork_of(work, parent, join_id)
+        if verdict == "succeeded":
             results = self.joins.results(arn, join_id, shape.count)
             self._continue(work, parent, fork_seq, fork, JoinOutcome(results=results))
         else:

@@ -88,6 +88,8 @@ class S3DefinitionStore(ClientHolder):
         """
         compiled = load_definition(definition)
         content_hash = compiled.content_hash
+        if content_hash in _CACHE:
+            return content_hash  # this process stored or read it already: it is in S3
         key = self.key(content_hash)
         if not self._exists(key):
             body = canonical_json(compiled.source).encode("utf-8")
