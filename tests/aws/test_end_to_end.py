@@ -46,6 +46,12 @@ def flaky(event: Any, context: Any) -> Any:
     return {"attempts": count}
 
 
+def positive(event: Any, context: Any) -> Any:
+    if event < 0:
+        raise ArithmeticError(f"negative: {event}")
+    return event * 10
+
+
 def big(event: Any, context: Any) -> Any:
     return {"blob": "x" * (230 * 1024)}
 
@@ -54,7 +60,8 @@ def size(event: Any, context: Any) -> Any:
     return len(json.dumps(event))
 
 
-HANDLERS = {"add_one": add_one, "echo": echo, "boom": boom, "flaky": flaky, "big": big, "size": size}
+HANDLERS = {"add_one": add_one, "echo": echo, "boom": boom, "flaky": flaky, "big": big, "size": size,
+            "positive": positive}
 
 
 def start_and_wait(deployment: EmulatedDeployment, definition: dict[str, Any], input_: Any,
@@ -113,6 +120,12 @@ PARALLEL_IN_MAP = {"StartAt": "M", "States": {"M": {
         "Type": "Parallel", "End": True, "Branches": [
             {"StartAt": "L", "States": {"L": task("add_one", End=True)}},
             {"StartAt": "R", "States": {"R": {"Type": "Pass", "End": True}}}]}}}}}}
+def tolerant_map(tolerated: int) -> dict[str, Any]:
+    return {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "MaxConcurrency": 2, "ToleratedFailureCount": tolerated, "End": True,
+        "ItemProcessor": {"StartAt": "Check", "States": {"Check": task("positive", End=True)}}}}}
+
+
 WAITS = {"StartAt": "Short", "States": {
     "Short": {"Type": "Wait", "Seconds": 5, "Next": "Long"},
     "Long": {"Type": "Wait", "Seconds": 7200, "Next": "Until"},
@@ -131,7 +144,10 @@ BIG = {"StartAt": "Make", "States": {
     (PARALLEL_CAUGHT, {"n": 1}),
     (MAP_IN_WINDOWS, [{"n": i} for i in range(6)]),
     (PARALLEL_IN_MAP, [{"n": i} for i in range(4)]),
-], ids=["task-chain", "parallel-caught", "map-max-concurrency", "parallel-in-map"])
+    (tolerant_map(2), [1, -1, 2, -2, 3]),
+    (tolerant_map(1), [1, -1, 2, -2, 3]),
+], ids=["task-chain", "parallel-caught", "map-max-concurrency", "parallel-in-map", "map-tolerated-failures",
+        "map-tolerance-exceeded"])
 def test_execution_matches_the_local_runner(deployment: EmulatedDeployment, definition: dict[str, Any],
                                             input_: Any) -> None:
     record = start_and_wait(deployment, definition, input_)
