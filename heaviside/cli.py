@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("definition")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     graph.set_defaults(command=_graph)
+
+    from heaviside.cli_remote import add_remote_commands  # here: it imports this module
+
+    add_remote_commands(commands)
     return parser
 
 
