@@ -6,6 +6,9 @@ Event (all but one of ``definition``/``stateMachine`` optional)::
      "stateMachine": "orders",                           # name; alone: run its latest stored definition
      "input": {...}, "name": "execution-name"}
 
+``input`` is the execution input as a JSON value, or as JSON *text* when it is a string (like
+StartExecution's ``input``): to start with the string ``"abc"`` send ``"\"abc\""``.
+
 Returns ``DescribeExecution``'s shape for the execution (``executionArn``, ``startDate``,
 ``status``...). Starting is idempotent by name: the same name and input give the same
 execution; another input raises ``ExecutionAlreadyExists``. An invalid definition raises
