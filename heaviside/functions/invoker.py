@@ -7,7 +7,7 @@ Event (all but one of ``definition``/``stateMachine`` optional)::
      "input": {...}, "name": "execution-name"}
 
 ``input`` is the execution input as a JSON value, or as JSON *text* when it is a string (like
-StartExecution's ``input``): to start with the string ``"abc"`` send ``"\"abc\""``.
+StartExecution's ``input``): to start with the JSON string abc, send the five characters ``"abc"``.
 
 Returns ``DescribeExecution``'s shape for the execution (``executionArn``, ``startDate``,
 ``status``...). Starting is idempotent by name: the same name and input give the same
