@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from random import Random
 from typing import Any
 
@@ -51,16 +51,20 @@ from heaviside.engine.effects import (
     Succeeded,
 )
 from heaviside.engine.interpreter import Engine
+from heaviside.errors import TIMEOUT
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
     DEFAULT_THRESHOLD,
+    MARKER,
+    VERSION,
     BranchPath,
+    EnvelopeError,
     PayloadStore,
     decode,
     effect_id,
     encode,
 )
-from heaviside.runtime.execution import FAILED, SUCCEEDED
+from heaviside.runtime.execution import FAILED, RUNNING, SUCCEEDED, TIMED_OUT
 from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
 from heaviside.runtime.joining import Joining, fork_spec
 from heaviside.runtime.places import Place, Work, timed
@@ -78,6 +82,8 @@ from heaviside.types import JSON
 
 log = logging.getLogger("heaviside.driver")
 
+#: The ``kind`` of the execution-timeout message on the wait queue.
+TIMEOUT_KIND = "timeout"
 #: The longest delay SQS accepts on one message; longer waits are re-enqueued by the resumer.
 MAX_DELAY_SECONDS = 900
 DEFAULT_REGION = "us-east-1"
@@ -148,7 +154,8 @@ class Driver(Joining):
         place = Place(content_hash, compiled, execution, ())
         step = self._engine(place).start(started)
         events: list[TimedEvent] = [(started, ("ExecutionStarted", None, {"input": input_}))]
-        self._trigger(place, 0, events + timed(step.events, started), step.effect, started)
+        timer = [] if compiled.timeout_seconds is None else [execution_timer(execution, compiled.timeout_seconds)]
+        self._trigger(place, 0, events + timed(step.events, started), step.effect, started, timer)
         return described
 
     def _finish_interrupted_start(self, compiled: Definition, content_hash: str, execution_arn: str,
@@ -189,11 +196,22 @@ class Driver(Joining):
         return TaskRun(outcome, "ran")
 
     def resume(self, event: Mapping[str, Any]) -> str:
-        """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet)."""
+        """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet), or the
+        execution's ``TimeoutSeconds`` timer."""
+        if event.get("kind") == TIMEOUT_KIND:
+            return self._time_out(event)
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
         assert isinstance(effect, ScheduleWait)
         now = self.clock.now()
+        timeout = self.definitions.get(envelope.definition).timeout_seconds
+        if self.clock.virtual and timeout is not None:
+            deadline = datetime.fromisoformat(envelope.execution.start_time.replace("Z", "+00:00")) + timedelta(
+                seconds=timeout)
+            if effect.until > deadline:  # on a virtual clock the execution's timer fires first
+                self.clock.advance_to(deadline)
+                self._end_timed_out(envelope.execution.id, envelope.execution.name, timeout, self.clock.now())
+                return "timed-out"
         if effect.until > now:
             if self.clock.virtual:
                 self.clock.advance_to(effect.until)
@@ -208,6 +226,29 @@ class Driver(Joining):
         step = self._engine(place).resume_after_wait(effect.frame, now)
         self._trigger(place, envelope.seq, timed(step.events, now), step.effect, now)
         return "resumed"
+
+    def _time_out(self, event: Mapping[str, Any]) -> str:
+        """The execution's timer: end it as TIMED_OUT if it still runs (its branches stop at their next step)."""
+        try:
+            arn, name, seconds = event["execution"]["id"], event["execution"]["name"], event["timeoutSeconds"]
+            until = datetime.fromisoformat(event["until"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EnvelopeError(f"malformed execution timer {event.get('id', '?')}: {exc!r}") from None
+        if self.executions.describe(arn)["status"] != RUNNING:
+            return "finished"
+        now = self.clock.now()
+        if until > now:
+            # a virtual clock moves only with Waits: look again in a (real) second
+            self.dispatcher.schedule(dict(event), 1 if self.clock.virtual else _delay(until, now))
+            return "re-enqueued"
+        self._end_timed_out(arn, name, seconds, now)
+        return "timed-out"
+
+    def _end_timed_out(self, arn: str, name: str, seconds: float, now: datetime) -> None:
+        cause = f"The execution exceeded its TimeoutSeconds of {seconds} seconds"
+        if self.executions.finish(arn, status=TIMED_OUT, error=TIMEOUT, cause=cause, stop=now):
+            self.commits.commit(arn, f"{name}/timeout", [(now, ("ExecutionTimedOut", None,
+                                                                {"error": TIMEOUT, "cause": cause}))], [])
 
     # ------------------------------------------------------------------ commit and perform
 
@@ -228,18 +269,21 @@ class Driver(Joining):
             return "stopped"
         return None
 
-    def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect, now: datetime) -> None:
-        """Commit the outcome of the trigger with sequence number ``seq``, perform it, mark it sent."""
+    def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect, now: datetime,
+                 extra: list[Action] | None = None) -> None:
+        """Commit the outcome of the trigger with sequence number ``seq`` (plus ``extra`` actions),
+        perform it, mark it sent."""
         commit_id = effect_id(place.execution.name, seq, place.branch)
         work = Work()
-        if self._commit(work, place, seq, commit_id, events, effect, now):
+        if self._commit(work, place, seq, commit_id, events, effect, now, extra):
             self._drain(work)
             self.commits.mark_sent(place.execution.id, commit_id)
 
     def _commit(self, work: Work, place: Place, seq: int, commit_id: str, events: list[TimedEvent],
-                effect: Effect, now: datetime) -> bool:
+                effect: Effect, now: datetime, extra: list[Action] | None = None) -> bool:
         """Write the commit and queue its actions (or an earlier unsent commit's); False if sent already."""
         actions, more = self._plan(place, seq + 1, effect, now)
+        actions = [*(extra or []), *actions]
         existing = self.commits.commit(place.execution.id, commit_id, events + timed(more, now), actions)
         if existing is not None:
             if existing.sent:
@@ -320,6 +364,15 @@ class Driver(Joining):
 
     def _engine(self, place: Place) -> Engine:
         return Engine(place.definition, place.execution, Random())
+
+
+def execution_timer(execution: Execution, timeout_seconds: float) -> Action:
+    """The action that schedules the execution's ``TimeoutSeconds`` timer on the wait queue."""
+    start = datetime.fromisoformat(execution.start_time.replace("Z", "+00:00"))
+    event = {MARKER: VERSION, "kind": TIMEOUT_KIND, "id": f"{execution.name}/timeout",
+             "execution": {"id": execution.id, "name": execution.name}, "timeoutSeconds": timeout_seconds,
+             "until": (start + timedelta(seconds=timeout_seconds)).isoformat()}
+    return {"do": "schedule", "event": event}
 
 
 def _delay(until: datetime, now: datetime) -> int:

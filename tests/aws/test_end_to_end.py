@@ -146,8 +146,9 @@ BIG = {"StartAt": "Make", "States": {
     (PARALLEL_IN_MAP, [{"n": i} for i in range(4)]),
     (tolerant_map(2), [1, -1, 2, -2, 3]),
     (tolerant_map(1), [1, -1, 2, -2, 3]),
+    ({"TimeoutSeconds": 30, **WAITS}, {"until": "2031-01-01T00:00:00Z"}),
 ], ids=["task-chain", "parallel-caught", "map-max-concurrency", "parallel-in-map", "map-tolerated-failures",
-        "map-tolerance-exceeded"])
+        "map-tolerance-exceeded", "execution-timeout"])
 def test_execution_matches_the_local_runner(deployment: EmulatedDeployment, definition: dict[str, Any],
                                             input_: Any) -> None:
     record = start_and_wait(deployment, definition, input_)

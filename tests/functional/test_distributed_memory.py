@@ -144,3 +144,24 @@ def test_a_hundred_branches_continue_exactly_once_whatever_the_order() -> None:
     cloud.run()
     assert cloud.record(arn).output == 100
     assert len(after_calls) == 1
+
+
+def _timed(timeout: int, wait: int) -> dict[str, Any]:
+    return {"TimeoutSeconds": timeout, "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": FN + "echo", "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": wait, "End": True}}}
+
+
+@pytest.mark.parametrize(("timeout", "wait", "status"), [(10, 100, "TIMED_OUT"), (100, 10, SUCCEEDED)])
+def test_the_execution_timeout_matches_the_local_runner(timeout: int, wait: int, status: str) -> None:
+    from heaviside.runner import run_local
+
+    definition = _timed(timeout, wait)
+    cloud = MemoryCloud({"echo": _echo})
+    arn = cloud.start(definition, {"x": 1})
+    cloud.run()
+    record = cloud.record(arn)
+    expected = run_local(definition, {"x": 1}, handlers={"echo": _echo}, skip_waits=True)
+    assert (record.status, record.error, record.cause) == (expected.status, expected.error, expected.cause)
+    assert record.status == status
+    assert cloud.dispatcher.queue == []  # the timer of a finished execution is dropped
