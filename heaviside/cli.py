@@ -107,9 +107,7 @@ def _run(args: argparse.Namespace) -> int:
 
     definition = load_definition(read_definition_file(args.definition))
     input_value = _read_input(args.input, args.input_file)
-    handlers: dict[str, Callable[[Any, Any], Any]] = {}
-    for path in args.handlers:
-        handlers.update(load_handlers(path))
+    handlers = load_all_handlers(args.handlers)
     try:
         record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
                            name=args.name, state_machine_name=Path(args.definition).stem or "local")
@@ -140,6 +138,14 @@ def _read_input(text: str | None, file: str | None) -> Any:
             f"Invalid State Machine Execution Input ({source}): not JSON: {exc.msg} at line {exc.lineno} "
             f"column {exc.colno}"
         ) from None
+
+
+def load_all_handlers(paths: Sequence[str]) -> dict[str, Callable[[Any, Any], Any]]:
+    """The handlers of every file in ``paths`` (a later file's function wins a name clash)."""
+    handlers: dict[str, Callable[[Any, Any], Any]] = {}
+    for path in paths:
+        handlers.update(load_handlers(path))
+    return handlers
 
 
 def load_handlers(path: str) -> dict[str, Callable[[Any, Any], Any]]:

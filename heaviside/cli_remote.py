@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heaviside.backends.aws.config import AwsConfig, ConfigurationError
-from heaviside.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, UsageError, _read_input, load_handlers
+from heaviside.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, UsageError, _read_input, load_all_handlers
 from heaviside.runtime.execution import RUNNING
 from heaviside.runtime.ports import ExecutionDoesNotExist
 
@@ -236,9 +236,7 @@ def _start(args: argparse.Namespace) -> int:
         return _start_on(runtime, runtime.dispatcher.lambda_client, event, args)
     from heaviside.emulator.deployment import EmulatedDeployment
 
-    handlers: dict[str, Any] = {}
-    for path in args.handlers:
-        handlers.update(load_handlers(path))
+    handlers = load_all_handlers(args.handlers)
     with EmulatedDeployment(handlers, skip_waits=args.skip_waits) as deployment:
         return _start_on(deployment.runtime, deployment.client("lambda"), event, args)
 
@@ -352,9 +350,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    handlers: dict[str, Any] = {}
-    for path in args.handlers:
-        handlers.update(load_handlers(path))
+    handlers = load_all_handlers(args.handlers)
     stop = threading.Event()
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():

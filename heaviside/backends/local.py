@@ -28,7 +28,7 @@ from heaviside.engine.fanout import JoinOutcome, JoinTracker
 from heaviside.engine.interpreter import Engine
 from heaviside.errors import TIMEOUT
 from heaviside.runtime.clock import Clock
-from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord
+from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord, execution_timeout_cause
 from heaviside.runtime.invocation import timeout_cause
 from heaviside.types import JSON
 
@@ -306,7 +306,7 @@ class LocalScheduler:
             _cancel(self.root.active_join)
         record = self.record
         record.status, record.error = TIMED_OUT, TIMEOUT
-        record.cause = f"The execution exceeded its TimeoutSeconds of {timeout} seconds"
+        record.cause = execution_timeout_cause(timeout or 0)
         record.record([("ExecutionTimedOut", None, {"error": record.error, "cause": record.cause})], now)
         record.stop_date = now
         self.done = True

@@ -82,16 +82,20 @@ class JoinTracker:
 
 
 def counted_verdict(total: int, tolerated_count: int | None, tolerated_percentage: float | None,
-                    pending: int, failures: int, failed_now: bool) -> str:
+                    pending: int, failures: int, failed_now: bool, recount: bool = False) -> str:
     """What one branch's completion means for a join kept as counters (the AWS backend).
 
     Called once per branch with the counters right after that branch was counted: exactly
     one call for a join returns ``"failed"`` (the failure that crossed the tolerance) or
     ``"succeeded"`` (the last branch, within tolerance); the others return ``"running"``
     (the join goes on: start the next child if any) or ``"over"`` (the join has already failed).
+    ``recount``: the branch had been counted before (a retry after a crash), so a failure over
+    the tolerance may have been the crossing one and answers ``"failed"`` again (the join's
+    continuation is written once whoever asks).
     """
     if exceeds_tolerance(total, tolerated_count, tolerated_percentage, failures):
-        crossed_now = failed_now and not exceeds_tolerance(total, tolerated_count, tolerated_percentage, failures - 1)
+        crossed_now = failed_now and (
+            recount or not exceeds_tolerance(total, tolerated_count, tolerated_percentage, failures - 1))
         return "failed" if crossed_now else "over"
     return "succeeded" if pending == 0 else "running"
 

@@ -64,7 +64,7 @@ from heaviside.runtime.envelope import (
     effect_id,
     encode,
 )
-from heaviside.runtime.execution import FAILED, RUNNING, SUCCEEDED, TIMED_OUT
+from heaviside.runtime.execution import FAILED, RUNNING, SUCCEEDED, TIMED_OUT, execution_timeout_cause
 from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
 from heaviside.runtime.joining import Joining, fork_spec
 from heaviside.runtime.places import Place, Work, timed
@@ -203,11 +203,11 @@ class Driver(Joining):
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
         assert isinstance(effect, ScheduleWait)
+        place = self._place(envelope.definition, envelope.execution, envelope.branch)
         now = self.clock.now()
-        timeout = self.definitions.get(envelope.definition).timeout_seconds
+        timeout = place.definition.timeout_seconds
         if self.clock.virtual and timeout is not None:
-            deadline = datetime.fromisoformat(envelope.execution.start_time.replace("Z", "+00:00")) + timedelta(
-                seconds=timeout)
+            deadline = execution_deadline(envelope.execution, timeout)
             if effect.until > deadline:  # on a virtual clock the execution's timer fires first
                 self.clock.advance_to(deadline)
                 self._end_timed_out(envelope.execution.id, envelope.execution.name, timeout, self.clock.now())
@@ -219,7 +219,6 @@ class Driver(Joining):
             else:
                 self.dispatcher.schedule(dict(event), _delay(effect.until, now))
                 return "re-enqueued"
-        place = self._place(envelope.definition, envelope.execution, envelope.branch)
         seen = self._seen(place, envelope.id)
         if seen is not None:
             return seen
@@ -245,7 +244,7 @@ class Driver(Joining):
         return "timed-out"
 
     def _end_timed_out(self, arn: str, name: str, seconds: float, now: datetime) -> None:
-        cause = f"The execution exceeded its TimeoutSeconds of {seconds} seconds"
+        cause = execution_timeout_cause(seconds)
         if self.executions.finish(arn, status=TIMED_OUT, error=TIMEOUT, cause=cause, stop=now):
             self.commits.commit(arn, f"{name}/timeout", [(now, ("ExecutionTimedOut", None,
                                                                 {"error": TIMEOUT, "cause": cause}))], [])
@@ -368,11 +367,15 @@ class Driver(Joining):
 
 def execution_timer(execution: Execution, timeout_seconds: float) -> Action:
     """The action that schedules the execution's ``TimeoutSeconds`` timer on the wait queue."""
-    start = datetime.fromisoformat(execution.start_time.replace("Z", "+00:00"))
     event = {MARKER: VERSION, "kind": TIMEOUT_KIND, "id": f"{execution.name}/timeout",
              "execution": {"id": execution.id, "name": execution.name}, "timeoutSeconds": timeout_seconds,
-             "until": (start + timedelta(seconds=timeout_seconds)).isoformat()}
+             "until": execution_deadline(execution, timeout_seconds).isoformat()}
     return {"do": "schedule", "event": event}
+
+
+def execution_deadline(execution: Execution, timeout_seconds: float) -> datetime:
+    """When an execution with ``TimeoutSeconds`` times out."""
+    return datetime.fromisoformat(execution.start_time) + timedelta(seconds=timeout_seconds)
 
 
 def _delay(until: datetime, now: datetime) -> int:

@@ -37,6 +37,11 @@ _DETAIL_KEYS: Final = {
 _JSON_STRING_FIELDS: Final = ("input", "output", "parameters")
 
 
+def execution_timeout_cause(timeout_seconds: float) -> str:
+    """The cause of ``States.Timeout`` for an execution that ran past its ``TimeoutSeconds``."""
+    return f"The execution exceeded its TimeoutSeconds of {timeout_seconds} seconds"
+
+
 def _details_key(event_type: str) -> str | None:
     if event_type in _DETAIL_KEYS:
         return _DETAIL_KEYS[event_type]

@@ -16,7 +16,7 @@ from typing import Any
 
 from heaviside.definition.model import MapState, ParallelState
 from heaviside.engine.effects import ChildStart, Effect, Event, Fork
-from heaviside.engine.fanout import JoinOutcome, counted_verdict, exceeds_tolerance, failure_outcome
+from heaviside.engine.fanout import JoinOutcome, counted_verdict, failure_outcome
 from heaviside.engine.interpreter import Engine
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.envelope import PayloadStore, decode_frame, effect_id, encode_frame
@@ -86,14 +86,9 @@ class Joining:
         if progress.ended:
             return
         shape = progress.shape
-        if progress.counted_now:
-            verdict = counted_verdict(shape.count, shape.tolerated_failure_count, shape.tolerated_failure_percentage,
-                                      progress.pending, progress.failures, failed)
-        else:  # a retry after a crash: redo whatever this count may have left undone (all idempotent)
-            exceeded = exceeds_tolerance(shape.count, shape.tolerated_failure_count,
-                                         shape.tolerated_failure_percentage, progress.failures)
-            verdict = ("failed" if failed else "over") if exceeded else (
-                "succeeded" if progress.pending == 0 else "running")
+        # not counted now: a retry after a crash, which redoes what the first count may have left undone
+        verdict = counted_verdict(shape.count, shape.tolerated_failure_count, shape.tolerated_failure_percentage,
+                                  progress.pending, progress.failures, failed, recount=not progress.counted_now)
         if verdict == "over":
             return
         if verdict == "running":
@@ -132,8 +127,6 @@ class Joining:
             children = tuple(ChildStart(state.processor, item, frame.variables) for item in inputs)
         return Fork(frame, spec["kind"], children, spec["maxConcurrency"], spec["toleratedFailureCount"],
                     spec["toleratedFailurePercentage"])
-
-    # ------------------------------------------------------------------ helpers
 
 
 def fork_spec(fork: Fork) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 #: Error codes S3 answers for an object (or bucket) that does not exist.
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+#: DynamoDB's error code of a conditional write whose condition did not hold.
+CONDITION_FAILED = "ConditionalCheckFailedException"
 #: Error codes of a conditional write that lost (the object already exists).
 PRECONDITION_CODES = frozenset({"412", "PreconditionFailed", "ConditionalRequestConflict"})
 
@@ -39,6 +41,22 @@ def error_code(exc: BaseException) -> str | None:
         return None
     code = exc.response.get("Error", {}).get("Code")
     return str(code) if code is not None else None
+
+
+def is_condition_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is DynamoDB refusing a conditional write."""
+    return error_code(exc) == CONDITION_FAILED
+
+
+def put_if_absent(client: Any, table: str, item: dict[str, Any]) -> bool:
+    """Write a DynamoDB item unless one with its key exists; True if this call wrote it."""
+    try:
+        client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if not is_condition_failed(exc):
+            raise
+        return False
+    return True
 
 
 def is_not_found(exc: BaseException) -> bool:

@@ -23,7 +23,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, error_code
+from heaviside.backends.aws._clients import ClientHolder, is_condition_failed
+from heaviside.backends.aws.executions import RECORD_SK
 from heaviside.engine.io import compact_json
 from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.execution import RUNNING
@@ -32,10 +33,8 @@ from heaviside.runtime.ports import Action, Commit, Precheck, TimedEvent
 COMMIT_PREFIX: Final = "commit#"
 CLAIM_PREFIX: Final = "claim#"
 JOIN_PREFIX: Final = "join#"
-RECORD_SK: Final = "execution"
 #: Bodies above this many bytes go to S3 (DynamoDB items stop at 400 KB, names included).
 INLINE_BODY_LIMIT: Final = 300 * 1024
-CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
 def commit_sk(commit_id: str) -> str:
@@ -90,7 +89,7 @@ class DynamoCommitLog(ClientHolder):
             self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
-            if error_code(exc) != CONDITION_FAILED:
+            if not is_condition_failed(exc):
                 raise
             existing = exc.response.get("Item") or self._get(execution_arn, commit_sk(commit_id))
             return self._commit_of(commit_id, existing)
@@ -136,7 +135,7 @@ class DynamoCommitLog(ClientHolder):
                 ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": f"{time.time():.3f}"}},
             )
         except ClientError as exc:
-            if error_code(exc) != CONDITION_FAILED:
+            if not is_condition_failed(exc):
                 raise
             return False
         return True

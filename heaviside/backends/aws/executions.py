@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, error_code
+from heaviside.backends.aws._clients import ClientHolder, error_code, is_condition_failed, put_if_absent
 from heaviside.engine.io import compact_json
 from heaviside.runtime.execution import RUNNING, SUCCEEDED
 from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
@@ -35,8 +35,6 @@ MAX_ITEM_BYTES: Final = 400 * 1024
 RECORD_SK: Final = "execution"
 #: TTL attribute name (epoch seconds), set up by :meth:`DynamoExecutionStore.create_table`.
 TTL_ATTRIBUTE: Final = "expiresAt"
-
-_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
 class ExecutionItemTooLarge(ValueError):
@@ -142,18 +140,14 @@ class DynamoExecutionStore(ClientHolder):
             "input": {"S": compact_json(input)},
         }
         _check_size(item, f"the record of {execution_arn}")
-        try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) != _CONDITION_FAILED:
-                raise
-            existing = self._get_record(execution_arn)
-            if json.loads(existing["input"]["S"]) != json.loads(item["input"]["S"]):
-                raise ExecutionAlreadyExists(execution_arn, "started with a different input") from None
-            if existing["status"]["S"] != RUNNING:
-                raise ExecutionAlreadyExists(execution_arn, f"already {existing['status']['S']}") from None
-            return False, _describe(existing)
-        return True, _describe(item)
+        if put_if_absent(self.client, self.table, item):
+            return True, _describe(item)
+        existing = self._get_record(execution_arn)
+        if json.loads(existing["input"]["S"]) != json.loads(item["input"]["S"]):
+            raise ExecutionAlreadyExists(execution_arn, "started with a different input")
+        if existing["status"]["S"] != RUNNING:
+            raise ExecutionAlreadyExists(execution_arn, f"already {existing['status']['S']}")
+        return False, _describe(existing)
 
     def finish(
         self,
@@ -201,7 +195,7 @@ class DynamoExecutionStore(ClientHolder):
                     f"the record of {execution_arn} would exceed DynamoDB's item limit "
                     "(offloading large payloads to S3 is not implemented yet)"
                 ) from exc
-            if code != _CONDITION_FAILED:
+            if not is_condition_failed(exc):
                 raise
             self._get_record(execution_arn)  # raises ExecutionDoesNotExist when absent
             return False

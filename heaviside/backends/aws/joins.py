@@ -22,8 +22,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, error_code
-from heaviside.backends.aws.commits import CONDITION_FAILED, join_sk, load_text, query_all, store_text
+from heaviside.backends.aws._clients import ClientHolder, is_condition_failed, put_if_absent
+from heaviside.backends.aws.commits import join_sk, load_text, query_all, store_text
 from heaviside.engine.io import compact_json
 from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.ports import JoinProgress, JoinShape
@@ -70,13 +70,8 @@ class DynamoJoinStore(ClientHolder):
             "failures": {"N": "0"},
             "ended": {"BOOL": False},
         }
-        for written in (spec_item, item):  # the spec first: a join record always has its spec
-            try:
-                self.client.put_item(TableName=self.table, Item=written,
-                                     ConditionExpression="attribute_not_exists(pk)")
-            except ClientError as exc:
-                if error_code(exc) != CONDITION_FAILED:
-                    raise
+        put_if_absent(self.client, self.table, spec_item)  # the spec first: a join record always has its spec
+        put_if_absent(self.client, self.table, item)
 
     def spec(self, execution_arn: str, join_id: str) -> dict[str, Any]:
         response = self.client.get_item(TableName=self.table, Key=self._key(execution_arn, SPEC_PREFIX + join_id),
@@ -88,11 +83,7 @@ class DynamoJoinStore(ClientHolder):
         sk = f"{_result_prefix(join_id)}{index:08d}"
         key = f"results/{join_id.replace('/', '_')}-{index}.json"
         item = {**self._key(execution_arn, sk), **store_text(self.payloads, compact_json(result), key, "result")}
-        try:
-            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) != CONDITION_FAILED:
-                raise  # already stored by an earlier delivery: the first result stands
+        put_if_absent(self.client, self.table, item)  # stored by an earlier delivery: the first result stands
 
     def count(self, execution_arn: str, join_id: str, index: int, failed: bool) -> JoinProgress:
         key = self._key(execution_arn, join_sk(join_id))
@@ -109,7 +100,7 @@ class DynamoJoinStore(ClientHolder):
             )
             return _progress(response["Attributes"], True)
         except ClientError as exc:
-            if error_code(exc) != CONDITION_FAILED:
+            if not is_condition_failed(exc):
                 raise
         response = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True,
                                         ProjectionExpression="pending, failures, shape, ended")

@@ -61,11 +61,7 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
                   clients: dict[str, Any] | None = None) -> AwsRuntime:
     """The runtime on ``config``'s resources; ``clients`` overrides boto3 clients by service name."""
     given = clients or {}
-
-    def client(service: str) -> Any:
-        return given.get(service) or default_client(service)
-
-    s3, dynamodb, sqs = client("s3"), client("dynamodb"), client("sqs")
+    s3, dynamodb, sqs = (_client(given, service) for service in ("s3", "dynamodb", "sqs"))
     payloads = S3PayloadStore(config.bucket, client=s3)
     executions = DynamoExecutionStore(config.table, client=dynamodb)
     commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads)
@@ -83,6 +79,11 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
         account=config.account,
     )
     return AwsRuntime(config, driver, executions, commits, dispatcher, sqs)
+
+
+def _client(given: dict[str, Any], service: str) -> Any:
+    """The client the caller gave for ``service``, else one from the environment."""
+    return given.get(service) or default_client(service)
 
 
 _DEFAULT: AwsRuntime | None = None
@@ -112,10 +113,7 @@ def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_r
     The queue URLs in ``config`` name the queues to create (their last path segment); the
     returned config has the URLs the service answered.
     """
-    given = clients or {}
-    s3 = given.get("s3") or default_client("s3")
-    dynamodb = given.get("dynamodb") or default_client("dynamodb")
-    sqs = given.get("sqs") or default_client("sqs")
+    s3, dynamodb, sqs = (_client(clients or {}, service) for service in ("s3", "dynamodb", "sqs"))
     try:
         if config.region == "us-east-1":
             s3.create_bucket(Bucket=config.bucket)
