@@ -2,9 +2,11 @@
 
 :class:`EmulatedDeployment` starts an :class:`~heaviside.emulator.server.Emulator`, creates the
 bucket, table and queues, and registers the invoker, the resumer (subscribed to the wait
-queue) and the user's task handlers (wrapped with :func:`heaviside.task` when they are not
-already). With ``skip_waits`` the runtime runs on a virtual clock: delayed messages are
-delivered at once and the clock jumps to their due time, so a one-year Wait takes no time.
+queue), the task-failure function and the user's task handlers (wrapped with
+:func:`heaviside.task` when they are not already), each with the task-failure function as its
+on-failure destination and, with ``task_timeout``, a function timeout as on AWS. With
+``skip_waits`` the runtime runs on a virtual clock: delayed messages are delivered at once and
+the clock jumps to their due time, so a one-year Wait takes no time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from heaviside.backends.aws.config import AwsConfig
 from heaviside.backends.aws.runtime import AwsRuntime, bootstrap, build_runtime, set_default_runtime
 from heaviside.decorator import task
 from heaviside.emulator.server import Emulator
-from heaviside.functions import invoker, resumer
+from heaviside.functions import invoker, resumer, task_failures
 from heaviside.runtime.clock import Clock, RealClock, VirtualClock
 from heaviside.runtime.invocation import Handler
 
@@ -31,8 +33,9 @@ class EmulatedDeployment:
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *, skip_waits: bool = False, port: int = 0,
                  duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8,
-                 visibility_timeout: int = 60) -> None:
+                 visibility_timeout: int = 60, task_timeout: float | None = None) -> None:
         self.handlers = dict(handlers or {})
+        self.task_timeout = task_timeout
         self.skip_waits = skip_waits
         self.clock: Clock = VirtualClock() if skip_waits else RealClock()
         self.name = name
@@ -57,6 +60,11 @@ class EmulatedDeployment:
         return boto3.client(service, endpoint_url=self.emulator.endpoint, region_name=REGION,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
+    @property
+    def task_failure_function(self) -> str:
+        """The name of the task functions' on-failure destination."""
+        return f"{self.name}-task-failures"
+
     def start(self) -> EmulatedDeployment:
         self.emulator.start()
         clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda")}
@@ -69,8 +77,11 @@ class EmulatedDeployment:
         runtime = build_runtime(config, clock=self.clock, clients=clients)
         self._runtime = runtime
         set_default_runtime(runtime)  # for handlers the user already wrapped with @task
+        failures = self.task_failure_function
+        self.emulator.register_function(failures, lambda event, context: task_failures.handle(event, context, runtime))
         for name, handler in self.handlers.items():
-            self.emulator.register_function(name, task(handler, driver=runtime.driver))
+            self.emulator.register_function(name, task(handler, driver=runtime.driver),
+                                            timeout_seconds=self.task_timeout, on_failure=failures)
         self.emulator.register_function(config.invoker, lambda event, context: invoker.start(event, runtime))
         self.emulator.subscribe_queue(config.queue_url,
                                       lambda event, context: resumer.handle(event, context, runtime))

@@ -10,6 +10,7 @@ the way AWS does (so boto3's ``lambda.invoke`` parses the replies), and the work
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import queue
@@ -69,7 +70,8 @@ class EmulatorStats:
 class LambdaContext:
     """The context object Lambda's Python runtime passes to a handler."""
 
-    def __init__(self, function_name: str, region: str, *, qualifier: str | None = None, request_id: str = "") -> None:
+    def __init__(self, function_name: str, region: str, *, qualifier: str | None = None, request_id: str = "",
+                 timeout_seconds: float = TIMEOUT_SECONDS) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = function_arn(function_name, region, qualifier)
@@ -79,7 +81,7 @@ class LambdaContext:
         self.log_stream_name = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         self.identity: Any = None
         self.client_context: Any = None
-        self._deadline = time.monotonic() + TIMEOUT_SECONDS
+        self._deadline = time.monotonic() + timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
@@ -113,6 +115,76 @@ def error_document(exc: BaseException, request_id: str) -> dict[str, Any]:
     }
 
 
+def timeout_document(timeout_seconds: float, request_id: str) -> dict[str, Any]:
+    """What Lambda reports for an invocation that ran past the function's timeout."""
+    return {"errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_seconds:.2f} seconds"}
+
+
+def failure_record(item: AsyncInvocation, region: str, document: dict[str, Any], *, timestamp: str) -> dict[str, Any]:
+    """The record Lambda sends an asynchronous invocation's on-failure destination once retries are exhausted."""
+    return {
+        "version": "1.0",
+        "timestamp": timestamp,
+        "requestContext": {"requestId": item.request_id,
+                           "functionArn": function_arn(item.function_name, region, item.qualifier or "$LATEST"),
+                           "condition": "RetriesExhausted", "approximateInvokeCount": item.attempt + 1},
+        "requestPayload": decode_event(item.payload),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": document,
+    }
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """A registered function: its handler, its timeout (None: run inline, never cut off) and the
+    function that receives its failed asynchronous invocations (Lambda's on-failure destination)."""
+
+    handler: Handler
+    timeout_seconds: float | None = None
+    on_failure: str | None = None
+
+
+def run_handler(config: FunctionConfig, event: Any, context: LambdaContext) -> tuple[Any, dict[str, Any] | None]:
+    """Call the handler like Lambda: ``(result, None)``, or ``(None, error document)`` when it raised
+    or ran past the function's timeout (its thread is then abandoned, as a frozen sandbox would be)."""
+    request_id = context.aws_request_id
+    if config.timeout_seconds is None:
+        try:
+            return config.handler(event, context), None
+        except Exception as exc:
+            return None, error_document(exc, request_id)
+    box: list[tuple[Any, dict[str, Any] | None]] = []
+
+    def call() -> None:
+        try:
+            box.append((config.handler(event, context), None))
+        except Exception as exc:
+            box.append((None, error_document(exc, request_id)))
+        except SandboxKilled:
+            LOGGER.info("function %s (request %s) was stopped by its timeout", context.function_name, request_id)
+
+    worker = threading.Thread(target=call, name=f"lambda-{context.function_name}", daemon=True)
+    worker.start()
+    worker.join(config.timeout_seconds)
+    if box:
+        return box[0]
+    _kill(worker)
+    return None, timeout_document(config.timeout_seconds, request_id)
+
+
+class SandboxKilled(BaseException):
+    """Raised inside a handler thread that ran past its function's timeout: Lambda would have
+    stopped the sandbox, so the handler must not go on to do anything (a BaseException, so
+    ``except Exception`` in user code does not swallow it)."""
+
+
+def _kill(worker: threading.Thread) -> None:
+    """Stop ``worker`` at its next Python instruction (CPython's asynchronous exception)."""
+    if worker.ident is not None and worker.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(SandboxKilled))
+
+
 def decode_event(payload: bytes) -> Any:
     """The event a handler receives: a fresh object decoded from the request body (empty -> ``{}``)."""
     return json.loads(payload) if payload.strip() else {}
@@ -122,7 +194,7 @@ def decode_event(payload: bytes) -> Any:
 class AsyncInvocation:
     function_name: str
     qualifier: str | None
-    handler: Handler
+    function: FunctionConfig
     payload: bytes
     request_id: str
     attempt: int = 0
@@ -132,7 +204,8 @@ class AsyncInvoker:
     """A pool of worker threads running ``Event`` invocations, retrying failures like Lambda does."""
 
     def __init__(
-        self, run: Callable[[AsyncInvocation], bool], *, workers: int, retries: int, retry_delay_seconds: float
+        self, run: Callable[[AsyncInvocation], dict[str, Any] | None], *, workers: int, retries: int,
+        retry_delay_seconds: float
     ) -> None:
         self._run = run
         self._workers = max(1, workers)
@@ -145,6 +218,8 @@ class AsyncInvoker:
         self._pending = 0  # queued, running or waiting for a retry
         self._stopping = threading.Event()
         self.on_retry: Callable[[], None] = lambda: None
+        #: Called with the invocation and its last error document once its retries are exhausted.
+        self.on_exhausted: Callable[[AsyncInvocation, dict[str, Any]], None] = lambda item, document: None
 
     @property
     def pending(self) -> int:
@@ -192,11 +267,13 @@ class AsyncInvoker:
             if self._stopping.is_set():
                 self._done()
                 continue
-            if self._run(item):
+            document = self._run(item)
+            if document is None:
                 self._done()
             elif item.attempt >= self._retries:
-                message = "async invocation %s of %s failed %d time(s); retries exhausted, event discarded"
+                message = "async invocation %s of %s failed %d time(s); retries exhausted"
                 LOGGER.error(message, item.request_id, item.function_name, item.attempt + 1)
+                self.on_exhausted(item, document)
                 self._done()
             else:
                 self._schedule_retry(replace(item, attempt=item.attempt + 1))
@@ -240,21 +317,36 @@ class LambdaApi:
         self.region = region
         self.stats = stats
         self.duplicate_deliveries = duplicate_deliveries
-        self._functions: dict[str, Handler] = {}
+        self._functions: dict[str, FunctionConfig] = {}
         self._lock = threading.Lock()
         self._running = 0  # synchronous invocations in progress
         self.invoker = AsyncInvoker(
             self._run_async, workers=workers, retries=async_retries, retry_delay_seconds=retry_delay_seconds
         )
         self.invoker.on_retry = lambda: stats.add(async_retries=1)
+        self.invoker.on_exhausted = self._send_to_destination
 
-    def register(self, name: str, handler: Handler) -> None:
+    def register(self, name: str, handler: Handler, *, timeout_seconds: float | None = None,
+                 on_failure: str | None = None) -> None:
         with self._lock:
-            self._functions[name] = handler
+            self._functions[name] = FunctionConfig(handler, timeout_seconds, on_failure)
 
-    def lookup(self, name: str) -> Handler | None:
+    def lookup(self, name: str) -> FunctionConfig | None:
         with self._lock:
             return self._functions.get(name)
+
+    def _send_to_destination(self, item: AsyncInvocation, document: dict[str, Any]) -> None:
+        """Lambda's on-failure destination: the failed event and its last error, to another function."""
+        destination = item.function.on_failure
+        target = None if destination is None else self.lookup(destination)
+        if destination is None or target is None:
+            LOGGER.error("async invocation %s of %s discarded (no on-failure destination)", item.request_id,
+                         item.function_name)
+            return
+        timestamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        record = failure_record(item, self.region, document, timestamp=timestamp)
+        payload = json.dumps(record).encode("utf-8")
+        self.invoker.submit([AsyncInvocation(destination, None, target, payload, str(uuid.uuid4()))])
 
     def busy(self) -> int:
         """How many invocations are queued, running or awaiting a retry."""
@@ -278,8 +370,8 @@ class LambdaApi:
         qualifier = request.args.get("Qualifier") or qualifier
         request_id = str(uuid.uuid4())
         payload = request.get_data()  # always drain the body: the connection may be kept alive
-        handler = self.lookup(name)
-        if handler is None:
+        function = self.lookup(name)
+        if function is None:
             message = f"Function not found: {function_arn(name, self.region, qualifier)}"
             return _error(404, "ResourceNotFoundException", message, request_id)
         try:
@@ -291,32 +383,31 @@ class LambdaApi:
         if invocation_type == "DryRun":
             return Response(status=204, headers={"X-Amzn-RequestId": request_id})
         if invocation_type == "Event":
-            invocations = [AsyncInvocation(name, qualifier, handler, payload, request_id)]
+            invocations = [AsyncInvocation(name, qualifier, function, payload, request_id)]
             if self.duplicate_deliveries:  # a second, separate delivery (its own request id; retries keep theirs)
                 self.stats.add(duplicate_deliveries=1)
-                invocations.append(AsyncInvocation(name, qualifier, handler, payload, str(uuid.uuid4())))
+                invocations.append(AsyncInvocation(name, qualifier, function, payload, str(uuid.uuid4())))
             self.invoker.submit(invocations)
             return Response(status=202, headers={"X-Amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
             message = f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy"
             return _error(400, "InvalidParameterValueException", message, request_id)
-        return self._run_sync(name, qualifier, handler, payload, request_id)
+        return self._run_sync(name, qualifier, function, payload, request_id)
 
     def _run_sync(
-        self, name: str, qualifier: str | None, handler: Handler, payload: bytes, request_id: str
+        self, name: str, qualifier: str | None, function: FunctionConfig, payload: bytes, request_id: str
     ) -> Response:
         headers = {"X-Amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
         with self._lock:
             self._running += 1
         try:
             self.stats.add(invocation_of=name)
-            context = LambdaContext(name, self.region, qualifier=qualifier, request_id=request_id)
-            try:
-                result = handler(decode_event(payload), context)
-            except Exception as exc:
+            context = self._context(name, qualifier, request_id, function)
+            result, document = run_handler(function, decode_event(payload), context)
+            if document is not None:
                 self.stats.add(handler_errors=1)
-                LOGGER.info("function %s raised %s: %s", name, type(exc).__name__, exc)
-                return _function_error(error_document(exc, request_id), headers)
+                LOGGER.info("function %s failed with %s: %s", name, document["errorType"], document["errorMessage"])
+                return _function_error(document, headers)
             try:
                 body = json.dumps(result)
             except (TypeError, ValueError) as exc:
@@ -328,17 +419,20 @@ class LambdaApi:
             with self._lock:
                 self._running -= 1
 
-    def _run_async(self, item: AsyncInvocation) -> bool:
+    def _context(self, name: str, qualifier: str | None, request_id: str, function: FunctionConfig) -> LambdaContext:
+        timeout = TIMEOUT_SECONDS if function.timeout_seconds is None else function.timeout_seconds
+        return LambdaContext(name, self.region, qualifier=qualifier, request_id=request_id, timeout_seconds=timeout)
+
+    def _run_async(self, item: AsyncInvocation) -> dict[str, Any] | None:
         self.stats.add(invocation_of=item.function_name)
-        context = LambdaContext(item.function_name, self.region, qualifier=item.qualifier, request_id=item.request_id)
-        try:
-            item.handler(decode_event(item.payload), context)
-        except Exception as exc:
+        context = self._context(item.function_name, item.qualifier, item.request_id, item.function)
+        _, document = run_handler(item.function, decode_event(item.payload), context)
+        if document is not None:
             self.stats.add(handler_errors=1)
             name, attempt = item.function_name, item.attempt + 1
-            LOGGER.warning("async invocation %s of %s failed (attempt %d): %r", item.request_id, name, attempt, exc)
-            return False
-        return True
+            LOGGER.warning("async invocation %s of %s failed (attempt %d): %s: %s", item.request_id, name, attempt,
+                           document["errorType"], document["errorMessage"])
+        return document
 
 
 def _function_error(document: dict[str, Any], headers: dict[str, str]) -> Response:

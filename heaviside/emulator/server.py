@@ -102,9 +102,15 @@ class Emulator:
     def running(self) -> bool:
         return self._server is not None
 
-    def register_function(self, name: str, handler: Handler) -> None:
-        """Serve ``handler`` as the Lambda function ``name`` (before or after ``start``)."""
-        self._lambda.register(name, handler)
+    def register_function(self, name: str, handler: Handler, *, timeout_seconds: float | None = None,
+                          on_failure: str | None = None) -> None:
+        """Serve ``handler`` as the Lambda function ``name`` (before or after ``start``).
+
+        ``timeout_seconds``: the function's timeout (an invocation running longer fails with
+        ``Sandbox.Timedout``; None: no limit). ``on_failure``: the function that gets the failure
+        record of an asynchronous invocation whose retries are exhausted (Lambda's on-failure
+        destination)."""
+        self._lambda.register(name, handler, timeout_seconds=timeout_seconds, on_failure=on_failure)
 
     def subscribe_queue(self, queue_url: str, consumer: Handler, *, batch_size: int = 10) -> None:
         """Deliver the messages of ``queue_url`` to ``consumer`` like an SQS event source mapping."""

@@ -185,6 +185,34 @@ class Driver(Joining):
             raise TaskInProgress(f"task {envelope.id} is being run by another delivery")
         started = self.clock.now()
         outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, effect.timeout_seconds)
+        self._task_ended(place, envelope.seq, effect, outcome, started)
+        return TaskRun(outcome, "ran")
+
+    def fail_task(self, event: Mapping[str, Any], error: str, cause: str, owner: str) -> str:
+        """Fail a task whose Lambda never finished it (killed by its timeout, out of memory, its
+        asynchronous retries exhausted): the Task's Retry/Catch apply as to any other error.
+
+        ``owner`` is the request id of the failed invocation (Lambda keeps it across its
+        retries), so the claim that invocation left is taken over; a claim another delivery
+        still holds raises :class:`TaskInProgress` (that delivery will finish the task).
+        Returns "failed", or why nothing was done ("duplicate", "recovered", "stopped").
+        """
+        envelope = decode(event, store=self.payloads)
+        effect = envelope.effect
+        if not isinstance(effect, InvokeTask):
+            raise EnvelopeError(f"{envelope.id} is not a task envelope")
+        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        seen = self._seen(place, envelope.id)
+        if seen is not None:
+            return seen
+        if not self.commits.claim(place.execution.id, envelope.id, owner, self.wall() + MAX_DELAY_SECONDS):
+            raise TaskInProgress(f"task {envelope.id} is being run by another delivery")
+        self._task_ended(place, envelope.seq, effect, HandlerOutcome(error=error, cause=cause), self.clock.now())
+        return "failed"
+
+    def _task_ended(self, place: Place, seq: int, effect: InvokeTask, outcome: HandlerOutcome,
+                    started: datetime) -> None:
+        """Record the task's start and outcome, then go on from it (Retry/Catch, the next states)."""
         now = self.clock.now()
         engine = self._engine(place)
         if outcome.error is None:
@@ -192,8 +220,7 @@ class Driver(Joining):
         else:
             step = engine.task_failed(effect, outcome.error, outcome.cause, now)
         started_event: Event = (effect.event_prefix + "Started", None, {"resource": effect.resource})
-        self._trigger(place, envelope.seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
-        return TaskRun(outcome, "ran")
+        self._trigger(place, seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
 
     def resume(self, event: Mapping[str, Any]) -> str:
         """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet), or the
