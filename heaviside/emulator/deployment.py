@@ -33,8 +33,10 @@ class EmulatedDeployment:
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *, skip_waits: bool = False, port: int = 0,
                  duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8,
-                 visibility_timeout: int = 60, task_timeout: float | None = None) -> None:
+                 visibility_timeout: int = 60, task_timeout: float | None = None,
+                 functions: Mapping[str, str] | None = None) -> None:
         self.handlers = dict(handlers or {})
+        self.functions = dict(functions or {})
         self.task_timeout = task_timeout
         self.skip_waits = skip_waits
         self.clock: Clock = VirtualClock() if skip_waits else RealClock()
@@ -72,7 +74,7 @@ class EmulatedDeployment:
         endpoint = self.emulator.endpoint
         wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
                            dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",
-                           region=REGION, account=ACCOUNT)
+                           region=REGION, account=ACCOUNT, functions=self.functions)
         config = bootstrap(wanted, clients=clients, visibility_timeout=self.visibility_timeout)
         runtime = build_runtime(config, clock=self.clock, clients=clients)
         self._runtime = runtime

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from heaviside.backends.aws._clients import ClientHolder, is_condition_failed
 from heaviside.backends.aws.executions import RECORD_SK
+from heaviside.backends.aws.retention import Retention
 from heaviside.engine.io import compact_json
 from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.execution import RUNNING
@@ -65,11 +66,13 @@ def load_text(payloads: PayloadStore | None, item: dict[str, Any], attribute: st
 class DynamoCommitLog(ClientHolder):
     """The :class:`~heaviside.runtime.ports.CommitLog` on one DynamoDB table (see the module docstring)."""
 
-    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None) -> None:
+    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
+                 retention: Retention | None = None) -> None:
         self.service = "dynamodb"
         self.table = table
         self._client = client
         self.payloads = payloads
+        self.retention = retention or Retention()
 
     def commit(self, execution_arn: str, commit_id: str, events: Sequence[TimedEvent],
                actions: list[Action]) -> Commit | None:
@@ -84,6 +87,7 @@ class DynamoCommitLog(ClientHolder):
             "order": {"N": str(time.time_ns())},
             "sent": {"BOOL": False},
             **store_text(self.payloads, body, key, "body"),
+            **self.retention.while_running(),
         }
         try:
             self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)",
@@ -129,7 +133,7 @@ class DynamoCommitLog(ClientHolder):
             self.client.put_item(
                 TableName=self.table,
                 Item={"pk": {"S": execution_arn}, "sk": {"S": CLAIM_PREFIX + commit_id}, "owner": {"S": owner},
-                      "leaseUntil": {"N": f"{lease_until:.3f}"}},
+                      "leaseUntil": {"N": f"{lease_until:.3f}"}, **self.retention.while_running()},
                 ConditionExpression="attribute_not_exists(pk) OR #owner = :owner OR leaseUntil < :now",
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": f"{time.time():.3f}"}},

@@ -9,15 +9,23 @@
 ``HEAVISIDE_THRESHOLD``    bytes above which values travel through S3 (default 204800)
 ``AWS_REGION``             region (``AWS_DEFAULT_REGION`` also read; default ``us-east-1``)
 ``HEAVISIDE_ACCOUNT``      account id used in execution ARNs (default ``123456789012``)
+``HEAVISIDE_FUNCTIONS``    JSON object: function name as the definitions write it -> the
+                           function to invoke (e.g. ``{"charge": "mystack-charge"}``), so one
+                           definition runs locally and in any stack; names not in it are
+                           invoked as written
+``HEAVISIDE_RETENTION_DAYS``  days finished executions are kept (DynamoDB TTL; default 90)
 =========================  ===============================================================
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from heaviside.backends.aws.retention import DEFAULT_RETENTION_DAYS
 from heaviside.runtime.envelope import DEFAULT_THRESHOLD
 
 DEFAULT_INVOKER = "heaviside-invoker"
@@ -37,6 +45,8 @@ class AwsConfig:
     region: str = "us-east-1"
     account: str = "123456789012"
     threshold: int = DEFAULT_THRESHOLD
+    functions: Mapping[str, str] = field(default_factory=dict)
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AwsConfig:
@@ -55,7 +65,9 @@ class AwsConfig:
             invoker=env.get("HEAVISIDE_INVOKER") or DEFAULT_INVOKER,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             account=env.get("HEAVISIDE_ACCOUNT") or "123456789012",
-            threshold=int(env.get("HEAVISIDE_THRESHOLD") or DEFAULT_THRESHOLD),
+            threshold=_integer(env, "HEAVISIDE_THRESHOLD", DEFAULT_THRESHOLD),
+            functions=_function_map(env.get("HEAVISIDE_FUNCTIONS") or "{}"),
+            retention_days=_integer(env, "HEAVISIDE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
         )
 
     def environment(self) -> dict[str, str]:
@@ -63,8 +75,36 @@ class AwsConfig:
         env = {
             "HEAVISIDE_BUCKET": self.bucket, "HEAVISIDE_TABLE": self.table, "HEAVISIDE_QUEUE_URL": self.queue_url,
             "HEAVISIDE_INVOKER": self.invoker, "HEAVISIDE_ACCOUNT": self.account,
-            "HEAVISIDE_THRESHOLD": str(self.threshold),
+            "HEAVISIDE_THRESHOLD": str(self.threshold), "HEAVISIDE_RETENTION_DAYS": str(self.retention_days),
         }
+        if self.functions:
+            env["HEAVISIDE_FUNCTIONS"] = json.dumps(dict(self.functions), separators=(",", ":"))
         if self.dlq_url:
             env["HEAVISIDE_DLQ_URL"] = self.dlq_url
         return env
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, not {value}")
+    return value
+
+
+def _function_map(text: str) -> dict[str, str]:
+    """``HEAVISIDE_FUNCTIONS``: a JSON object of function name -> function name or ARN."""
+    try:
+        value: Any = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"HEAVISIDE_FUNCTIONS is not JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(isinstance(key, str) and isinstance(target, str) and target
+                                              for key, target in value.items()):
+        raise ConfigurationError('HEAVISIDE_FUNCTIONS must be a JSON object of names to function names or ARNs, '
+                                 'e.g. {"charge": "mystack-charge"}')
+    return dict(value)

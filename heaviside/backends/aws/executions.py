@@ -24,6 +24,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from heaviside.backends.aws._clients import ClientHolder, error_code, is_condition_failed, put_if_absent
+from heaviside.backends.aws.retention import TTL_ATTRIBUTE, Retention
 from heaviside.engine.io import compact_json
 from heaviside.runtime.execution import RUNNING, SUCCEEDED
 from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
@@ -33,8 +34,6 @@ from heaviside.types import JSON
 MAX_ITEM_BYTES: Final = 400 * 1024
 #: Sort key of the execution record item.
 RECORD_SK: Final = "execution"
-#: TTL attribute name (epoch seconds), set up by :meth:`DynamoExecutionStore.create_table`.
-TTL_ATTRIBUTE: Final = "expiresAt"
 
 
 class ExecutionItemTooLarge(ValueError):
@@ -84,10 +83,11 @@ def _describe(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoExecutionStore(ClientHolder):
     """Execution records and their histories in one DynamoDB table (see the module docstring)."""
 
-    def __init__(self, table: str, *, client: Any = None) -> None:
+    def __init__(self, table: str, *, client: Any = None, retention: Retention | None = None) -> None:
         self.service = "dynamodb"
         self.table = table
         self._client = client
+        self.retention = retention or Retention()
 
 
     @staticmethod
@@ -138,6 +138,7 @@ class DynamoExecutionStore(ClientHolder):
             "status": {"S": RUNNING},
             "startDate": {"S": start.isoformat()},
             "input": {"S": compact_json(input)},
+            **self.retention.while_running(),
         }
         _check_size(item, f"the record of {execution_arn}")
         if put_if_absent(self.client, self.table, item):
@@ -162,13 +163,14 @@ class DynamoExecutionStore(ClientHolder):
         """Move the record from ``RUNNING`` to ``status`` exactly once; False if already finished."""
         if status == RUNNING:
             raise ValueError("finish needs a final status, not RUNNING")
-        names = {"#status": "status", "#stopDate": "stopDate"}
+        names = {"#status": "status", "#stopDate": "stopDate", "#expires": TTL_ATTRIBUTE}
         values: dict[str, dict[str, str]] = {
             ":status": {"S": status},
             ":stopDate": {"S": stop.isoformat()},
             ":running": {"S": RUNNING},
+            ":expires": {"N": self.retention.after_stop(stop)},
         }
-        sets = ["#status = :status", "#stopDate = :stopDate"]
+        sets = ["#status = :status", "#stopDate = :stopDate", "#expires = :expires"]
         for key, value in (
             ("output", compact_json(output) if status == SUCCEEDED else None),
             ("error", error),

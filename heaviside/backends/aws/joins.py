@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from heaviside.backends.aws._clients import ClientHolder, is_condition_failed, put_if_absent
 from heaviside.backends.aws.commits import join_sk, load_text, query_all, store_text
+from heaviside.backends.aws.retention import Retention
 from heaviside.engine.io import compact_json
 from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.ports import JoinProgress, JoinShape
@@ -50,21 +51,26 @@ def _shape_of(text: str) -> JoinShape:
 class DynamoJoinStore(ClientHolder):
     """The :class:`~heaviside.runtime.ports.JoinStore` on one DynamoDB table (see the module docstring)."""
 
-    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None) -> None:
+    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
+                 retention: Retention | None = None) -> None:
         self.service = "dynamodb"
         self.table = table
         self._client = client
         self.payloads = payloads
+        self.retention = retention or Retention()
 
     def _key(self, execution_arn: str, sk: str) -> dict[str, Any]:
         return {"pk": {"S": execution_arn}, "sk": {"S": sk}}
 
+    def _new_item(self, execution_arn: str, sk: str) -> dict[str, Any]:
+        return {**self._key(execution_arn, sk), **self.retention.while_running()}
+
     def create(self, execution_arn: str, join_id: str, spec: Mapping[str, Any], shape: JoinShape) -> None:
         key = f"joins/{join_id.replace('/', '_')}.json"
-        spec_item = {**self._key(execution_arn, SPEC_PREFIX + join_id),
+        spec_item = {**self._new_item(execution_arn, SPEC_PREFIX + join_id),
                      **store_text(self.payloads, compact_json(spec), key, "spec")}
         item = {
-            **self._key(execution_arn, join_sk(join_id)),
+            **self._new_item(execution_arn, join_sk(join_id)),
             "shape": {"S": _shape_json(shape)},
             "pending": {"N": str(shape.count)},
             "failures": {"N": "0"},
@@ -82,7 +88,7 @@ class DynamoJoinStore(ClientHolder):
     def put_result(self, execution_arn: str, join_id: str, index: int, result: JSON) -> None:
         sk = f"{_result_prefix(join_id)}{index:08d}"
         key = f"results/{join_id.replace('/', '_')}-{index}.json"
-        item = {**self._key(execution_arn, sk), **store_text(self.payloads, compact_json(result), key, "result")}
+        item = {**self._new_item(execution_arn, sk), **store_text(self.payloads, compact_json(result), key, "result")}
         put_if_absent(self.client, self.table, item)  # stored by an earlier delivery: the first result stands
 
     def count(self, execution_arn: str, join_id: str, index: int, failed: bool) -> JoinProgress:

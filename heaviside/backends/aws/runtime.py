@@ -8,6 +8,7 @@ and tests; a deployment gets them from ``template.yaml``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from heaviside.backends.aws.dispatch import LambdaSqsDispatcher
 from heaviside.backends.aws.executions import DynamoExecutionStore
 from heaviside.backends.aws.joins import DynamoJoinStore
 from heaviside.backends.aws.payloads import S3PayloadStore
+from heaviside.backends.aws.retention import Retention
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.driver import Driver
 from heaviside.runtime.execution import ABORTED, ExecutionRecord
@@ -63,13 +65,15 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
     given = clients or {}
     s3, dynamodb, sqs = (_client(given, service) for service in ("s3", "dynamodb", "sqs"))
     payloads = S3PayloadStore(config.bucket, client=s3)
-    executions = DynamoExecutionStore(config.table, client=dynamodb)
-    commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads)
-    dispatcher = LambdaSqsDispatcher(config.queue_url, lambda_client=given.get("lambda"), sqs_client=sqs)
+    retention = Retention(config.retention_days)
+    executions = DynamoExecutionStore(config.table, client=dynamodb, retention=retention)
+    commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads, retention=retention)
+    dispatcher = LambdaSqsDispatcher(config.queue_url, lambda_client=given.get("lambda"), sqs_client=sqs,
+                                     functions=config.functions)
     driver = Driver(
         definitions=S3DefinitionStore(config.bucket, client=s3),
         commits=commits,
-        joins=DynamoJoinStore(config.table, client=dynamodb, payloads=payloads),
+        joins=DynamoJoinStore(config.table, client=dynamodb, payloads=payloads, retention=retention),
         executions=executions,
         dispatcher=dispatcher,
         payloads=payloads,
@@ -136,5 +140,4 @@ def bootstrap(config: AwsConfig, *, clients: dict[str, Any] | None = None, max_r
     queue_url = sqs.create_queue(QueueName=queue_name, Attributes={"RedrivePolicy": redrive,
                                                                    "VisibilityTimeout": str(visibility_timeout)}
                                  )["QueueUrl"]
-    return AwsConfig(config.bucket, config.table, queue_url, dlq_url, config.invoker, config.region,
-                     config.account, config.threshold)
+    return dataclasses.replace(config, queue_url=queue_url, dlq_url=dlq_url)
