@@ -15,6 +15,7 @@ from random import Random
 from typing import Any
 
 from heaviside.backends.local import LocalScheduler
+from heaviside.backends.local_callbacks import AnswerPolicy
 from heaviside.backends.local_lambda import LambdaPool
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
@@ -56,6 +57,7 @@ def run_local(
     name: str | None = None,
     state_machine_name: str = "local",
     random: Random | None = None,
+    callbacks: AnswerPolicy | None = None,
 ) -> ExecutionRecord:
     """Run one execution to its end and return its record (status, output/error, history).
 
@@ -64,6 +66,12 @@ def run_local(
     and retry backoffs finish instantly while ``$$`` timestamps advance as if they had passed.
     Raises :class:`~heaviside.errors.DefinitionError` for an invalid definition and
     :class:`InvalidExecutionInput` for input that is not JSON or too large.
+
+    ``callbacks`` answers ``.waitForTaskToken`` Tasks by state name: ``Success(output, after=...)``,
+    ``Failure(error, cause, after=...)``, ``NoAnswer()`` (from :mod:`heaviside.backends.local_callbacks`),
+    or a function of the :class:`~heaviside.callbacks.CallbackRequest` returning one of those; a
+    token can also be answered by anyone holding it through :mod:`heaviside.callbacks`. The
+    record's ``callback_requests`` lists every token issued with the input that carried it.
     """
     compiled = definition if isinstance(definition, Definition) else load_definition(definition)
     input_value = {} if input is None else input
@@ -83,6 +91,7 @@ def run_local(
     )
     record = ExecutionRecord(execution_arn, execution_name, machine_arn, input_value, start)
     scheduler = LocalScheduler(
-        compiled, execution, record, LambdaPool(handlers or {}), clock, random if random is not None else Random()
+        compiled, execution, record, LambdaPool(handlers or {}), clock, random if random is not None else Random(),
+        callbacks,
     )
     return scheduler.run()

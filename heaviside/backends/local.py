@@ -5,11 +5,13 @@ for Lambda functions) run on a pool of daemon worker threads; Parallel branches 
 iterations are concurrent branches of the loop, joined with the engine's
 :class:`~heaviside.engine.fanout.JoinTracker`; Waits and retry backoffs are timers on the
 clock (a :class:`~heaviside.runtime.clock.VirtualClock` jumps to the next timer when nothing
-else can happen). Task ``TimeoutSeconds`` is enforced against the handler's real running time.
+else can happen). Task ``TimeoutSeconds`` is enforced against the handler's real running time;
+callback Tasks wait for their token on the clock (:mod:`heaviside.backends.local_callbacks`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import queue
@@ -21,7 +23,18 @@ from datetime import timedelta
 from random import Random
 from typing import Any
 
+from heaviside.backends.local_callbacks import (
+    BOARD,
+    AnswerPolicy,
+    Closing,
+    Waiting,
+    answer_action,
+    answer_for,
+    heartbeat_closing,
+    timeout_closing,
+)
 from heaviside.backends.local_lambda import LambdaPool, TaskResult
+from heaviside.callbacks import DEFAULT_CALLBACK_TIMEOUT_SECONDS, CallbackError, CallbackRequest
 from heaviside.definition.model import Definition
 from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
 from heaviside.engine.fanout import JoinOutcome, JoinTracker
@@ -59,7 +72,8 @@ class _Timer:
     due: Any
     sequence: int
     branch: _Branch = field(compare=False)
-    effect: ScheduleWait | None = field(compare=False)  # None: the execution's own timeout
+    effect: ScheduleWait | None = field(compare=False)  # None: the execution's own timeout, or ``fire``
+    fire: Callable[[], None] | None = field(default=None, compare=False)  # a callback's timer
 
 
 class LocalScheduler:
@@ -73,8 +87,15 @@ class LocalScheduler:
         lambdas: LambdaPool,
         clock: Clock,
         random: Random,
+        answers: AnswerPolicy | None = None,
     ) -> None:
         self.engine = Engine(definition, execution, random)
+        self.answers: AnswerPolicy = answers or {}
+        #: Tokens waiting for an answer, with the Task that issued them.
+        self.waits: dict[str, tuple[_Branch, InvokeTask]] = {}
+        #: Callback Tasks whose handler still runs, with an answer that came meanwhile.
+        self.submitting: dict[str, Closing | None] = {}
+        self.issued: list[str] = []
         self.definition = definition
         self.record = record
         self.lambdas = lambdas
@@ -83,7 +104,7 @@ class LocalScheduler:
         self.ready: deque[tuple[_Branch, Step]] = deque()
         self.timers: list[_Timer] = []
         self.sequence = itertools.count()
-        self.completions: queue.Queue[TaskResult] = queue.Queue()
+        self.completions: queue.Queue[TaskResult | tuple[str, Closing]] = queue.Queue()
         self.in_flight: dict[int, tuple[_Branch, InvokeTask, float | None]] = {}
         self.done = False
         #: The instant the step being performed happened (one clock read per step).
@@ -106,10 +127,16 @@ class LocalScheduler:
             if self.done:
                 break
             self._wait_for_something()
+        BOARD.forget(self.issued)
         return self.record
 
     def _wait_for_something(self) -> None:
-        """Block until a task completes, a task times out or a timer is due."""
+        """Block until a task completes, a task times out, a callback is answered or a timer is due."""
+        try:  # what already arrived goes first: a virtual clock must not jump past it
+            self._arrived(self.completions.get_nowait())
+            return
+        except queue.Empty:
+            pass
         deadline = min((d for _, _, d in self.in_flight.values() if d is not None), default=None)
         if self.timers and not self.in_flight and self.clock.virtual:
             self._fire_timer(heapq.heappop(self.timers))
@@ -128,7 +155,13 @@ class LocalScheduler:
         except queue.Empty:
             self._expire_tasks()
             return
-        self._complete_task(result)
+        self._arrived(result)
+
+    def _arrived(self, item: TaskResult | tuple[str, Closing]) -> None:
+        if isinstance(item, TaskResult):
+            self._complete_task(item)
+        else:
+            self._callback_closed(*item)
 
     # ------------------------------------------------------------------ effects
 
@@ -140,9 +173,12 @@ class LocalScheduler:
         effect: Effect = step.effect
         if isinstance(effect, InvokeTask):
             ticket = self.lambdas.submit(effect, self.completions)
-            deadline = None if effect.timeout_seconds is None else time.monotonic() + effect.timeout_seconds
+            seconds = effect.timeout_seconds if effect.task_token is None else None  # a callback waits on the clock
+            deadline = None if seconds is None else time.monotonic() + seconds
             self.in_flight[ticket] = (branch, effect, deadline)
             self.record.record([(effect.event_prefix + "Started", None, {"resource": effect.resource})], now)
+            if effect.task_token is not None:
+                self._open_callback(branch, effect, now)
         elif isinstance(effect, ScheduleWait):
             heapq.heappush(self.timers, _Timer(effect.until, next(self.sequence), branch, effect))
         elif isinstance(effect, Fork):
@@ -248,6 +284,10 @@ class LocalScheduler:
         self.ready.append((join.owner, step))
 
     def _fire_timer(self, timer: _Timer) -> None:
+        if timer.fire is not None:
+            self.clock.advance_to(timer.due)
+            timer.fire()
+            return
         if timer.effect is None:
             self._time_out_execution()
             return
@@ -264,10 +304,104 @@ class LocalScheduler:
         if branch.cancelled:
             return
         now = self.clock.now()
+        if effect.task_token is not None and not self._submitted(effect.task_token, result):
+            return
         if result.error is None:
             step = self.engine.task_succeeded(effect, result.output, now)
         else:
             step = self.engine.task_failed(effect, result.error, result.cause, now)
+        self.ready.append((branch, step))
+
+    # ------------------------------------------------------------------ callback Tasks
+
+    def _open_callback(self, branch: _Branch, effect: InvokeTask, now: Any) -> None:
+        """A ``.waitForTaskToken`` Task starts: its token is open (even to its own handler) and its
+        timers (TimeoutSeconds, HeartbeatSeconds, a declared answer) run from now."""
+        token = effect.task_token
+        assert token is not None
+        self.waits[token] = (branch, effect)
+        self.submitting[token] = None
+        self.issued.append(token)
+        BOARD.open(Waiting(token, effect, now, now, self._deliver), self.clock.now)
+        seconds = effect.timeout_seconds or DEFAULT_CALLBACK_TIMEOUT_SECONDS
+        self._at(now + timedelta(seconds=seconds), lambda: self._close(token, timeout_closing(effect)))
+        if effect.heartbeat_seconds is not None:
+            self._at(now + timedelta(seconds=effect.heartbeat_seconds), lambda: self._check_heartbeat(token))
+        request = CallbackRequest(token, effect.frame.state, effect.payload, effect.frame.retry_count,
+                                  effect.frame.entered)
+        self.record.callback_requests.append(request)
+        answer = answer_for(self.answers, request)
+        if answer is None:
+            return
+        action = answer_action(answer)
+        if action is not None:
+            after, call = action
+            self._at(now + after, lambda: self._close_with(call, token))
+        every = answer.heartbeat_every
+        if every is not None and every.total_seconds() > 0:
+            self._at(now + every, lambda: self._beat(token, every))
+
+    def _at(self, due: Any, fire: Callable[[], None]) -> None:
+        heapq.heappush(self.timers, _Timer(due, next(self.sequence), self.root, None, fire))
+
+    def _deliver(self, token: str, closing: Closing) -> None:
+        self.completions.put((token, closing))  # any thread: the loop takes it from here
+
+    def _close(self, token: str, closing: Closing) -> None:
+        self._close_with(lambda known: BOARD.close(known, closing), token)
+
+    @staticmethod
+    def _close_with(call: Callable[[str], None], token: str) -> None:
+        with contextlib.suppress(CallbackError):  # closed already: answered, timed out or its execution ended
+            call(token)
+
+    def _beat(self, token: str, every: timedelta) -> None:
+        if BOARD.waiting(token) is None:
+            return
+        BOARD.heartbeat(token)
+        self._at(self.clock.now() + every, lambda: self._beat(token, every))
+
+    def _check_heartbeat(self, token: str) -> None:
+        waiting = BOARD.waiting(token)
+        if waiting is None or waiting.effect.heartbeat_seconds is None:
+            return
+        due = waiting.last_beat + timedelta(seconds=waiting.effect.heartbeat_seconds)
+        if due <= self.clock.now():
+            self._close(token, heartbeat_closing(waiting.effect))
+        else:
+            self._at(due, lambda: self._check_heartbeat(token))
+
+    def _submitted(self, token: str, result: TaskResult) -> bool:
+        """The handler of a callback Task returned; True if its failure is the Task's outcome."""
+        early = self.submitting.pop(token, None)
+        if result.error is not None:
+            if token in self.waits:  # the invocation failed: the Task fails, the token is void
+                del self.waits[token]
+                BOARD.forget([token])
+                return True
+            return False
+        details = {"resource": self.waits[token][1].resource if token in self.waits else None, "output": result.output}
+        self.record.record([("TaskSubmitted", None, details)], self.clock.now())
+        if early is not None:
+            self._callback_closed(token, early)
+        return False
+
+    def _callback_closed(self, token: str, closing: Closing) -> None:
+        if token in self.submitting:  # answered before its handler returned: after TaskSubmitted
+            self.submitting[token] = closing
+            return
+        entry = self.waits.pop(token, None)
+        if entry is None:
+            return
+        branch, effect = entry
+        self.record.callback_closings[token] = closing
+        if branch.cancelled:
+            return
+        now = self.clock.now()
+        if closing.error is None:
+            step = self.engine.task_succeeded(effect, closing.output, now)
+        else:
+            step = self.engine.task_failed(effect, closing.error, closing.cause, now)
         self.ready.append((branch, step))
 
     def _expire_tasks(self) -> None:

@@ -60,7 +60,7 @@ class LambdaPool:
         self._lock = threading.Lock()
         self._tickets = 0
 
-    def submit(self, effect: InvokeTask, results: queue.Queue[TaskResult]) -> int:
+    def submit(self, effect: InvokeTask, results: queue.Queue[Any]) -> int:
         with self._lock:
             self._tickets += 1
             ticket = self._tickets

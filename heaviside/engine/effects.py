@@ -46,14 +46,17 @@ class Execution:
 
 
 def state_context(base: Mapping[str, Any], state: str, entered: datetime,
-                  retry_count: int | None = None) -> dict[str, Any]:
+                  retry_count: int | None = None, task_token: str | None = None) -> dict[str, Any]:
     """The context object (``$$``) of ``state`` entered at ``entered``; ``base`` is
-    :meth:`Execution.context`. ``RetryCount`` is present only where AWS shows it (Tasks)."""
+    :meth:`Execution.context`. ``RetryCount`` is present only where AWS shows it (Tasks),
+    ``Task.Token`` only in a ``.waitForTaskToken`` Task."""
     context = dict(base)
     state_part: dict[str, Any] = {"EnteredTime": format_timestamp(entered), "Name": state}
     if retry_count is not None:
         state_part["RetryCount"] = retry_count
     context["State"] = state_part
+    if task_token is not None:
+        context["Task"] = {"Token": task_token}
     return context
 
 
@@ -102,6 +105,7 @@ class InvokeTask:
     heartbeat_seconds: float | None
     event_prefix: str  # "LambdaFunction" (Lambda ARN) or "Task" (service integration)
     context: Mapping[str, Any]  # the context object as the task saw it
+    task_token: str | None = None  # a ``.waitForTaskToken`` Task: it ends with SendTaskSuccess/Failure
 
 
 @dataclass(frozen=True, slots=True)

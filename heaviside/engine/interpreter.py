@@ -8,7 +8,7 @@ randomness from the ``Random`` it is given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from random import Random
@@ -44,20 +44,29 @@ from heaviside.engine.effects import (
 from heaviside.engine.language import Language, Transition, Variables
 from heaviside.engine.recovery import decide_retry, find_catcher
 from heaviside.engine.specialize import raw_state_specs, specialize
-from heaviside.engine.tasks import LAMBDA_INVOKE, classify_resource, function_name, lambda_invoke_request
+from heaviside.engine.tasks import (
+    LAMBDA_INVOKE,
+    classify_resource,
+    function_name,
+    lambda_invoke_request,
+    new_task_token,
+)
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
-from heaviside.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
+from heaviside.errors import HEARTBEAT_TIMEOUT, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
 from heaviside.types import JSON
 
 
 class Engine:
     """Interprets one execution of a compiled definition."""
 
-    def __init__(self, definition: Definition, execution: Execution, random: Random) -> None:
+    def __init__(self, definition: Definition, execution: Execution, random: Random,
+                 tokens: Callable[[], str] = new_task_token) -> None:
+        """``tokens`` makes the task token of each ``.waitForTaskToken`` Task attempt."""
         self.definition = definition
         self.states = definition.states
         self.execution = execution
         self.random = random
+        self.tokens = tokens
         self._execution_context = execution.context()
         self._bodies = _bodies(definition)
 
@@ -83,14 +92,14 @@ class Engine:
         state = self._state(frame, TaskState)
         details = {"resource": state.resource, "output": result}
         events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]
-        if classify_resource(state.resource).kind == LAMBDA_INVOKE:
+        if effect.task_token is None and classify_resource(state.resource).kind == LAMBDA_INVOKE:
             result = shape_lambda_invoke_result(result)
         return Step(self._finish(state, frame, result, now, events), events)
 
     def task_failed(self, effect: InvokeTask, error: str, cause: str | None, now: datetime) -> Step:
         frame = effect.frame
         state = self._state(frame, TaskState)
-        kind = "TimedOut" if error == "States.Timeout" else "Failed"
+        kind = "TimedOut" if error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "Failed"
         events: list[Event] = [
             (effect.event_prefix + kind, None, {"resource": state.resource, "error": error, "cause": cause})
         ]
@@ -156,9 +165,10 @@ class Engine:
 
     # ------------------------------------------------------------------ Services for languages
 
-    def context(self, state: str, entered: datetime, retry_count: int | None = None) -> dict[str, Any]:
+    def context(self, state: str, entered: datetime, retry_count: int | None = None,
+                task_token: str | None = None) -> dict[str, Any]:
         """The context object (``$$``) of a state entered at ``entered``."""
-        return state_context(self._execution_context, state, entered, retry_count)
+        return state_context(self._execution_context, state, entered, retry_count, task_token)
 
     # ------------------------------------------------------------------ control states
 
@@ -200,9 +210,10 @@ class Engine:
             return self._recover(state, frame, exc.error, exc.cause, now, events)
 
     def _invoke(self, state: TaskState, frame: Frame, events: list[Event]) -> Effect:
-        request = _language(state).task_request(self, state, frame)
-        payload = request.payload
         target = classify_resource(state.resource)
+        token = self.tokens() if target.callback else None
+        request = _language(state).task_request(self, state, frame, token)
+        payload = request.payload
         name: str | None = None
         if target.kind == "lambda":
             name = function_name(state.resource)
@@ -211,9 +222,11 @@ class Engine:
         details: dict[str, Any] = {"resource": state.resource, "input": payload}
         if request.timeout_seconds is not None:
             details["timeoutInSeconds"] = request.timeout_seconds
+        if request.heartbeat_seconds is not None:
+            details["heartbeatInSeconds"] = request.heartbeat_seconds
         events.append((target.event_prefix + "Scheduled", None, details))
         return InvokeTask(frame, state.resource, name, payload, request.timeout_seconds, request.heartbeat_seconds,
-                          target.event_prefix, request.context)
+                          target.event_prefix, request.context, token)
 
     def _finish(self, state: Recoverable, frame: Frame, result: JSON, now: datetime, events: list[Event]) -> Effect:
         """Turn a result into the state's output (and variables), then move on."""

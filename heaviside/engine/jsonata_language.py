@@ -43,10 +43,10 @@ def _fields(state: State) -> JsonataFields:
 
 
 def _env(services: Services, state: State, input_: JSON, variables: Variables, entered: datetime,
-         retry_count: int | None = None, **extra: JSON) -> JsonataEnv:
+         retry_count: int | None = None, task_token: str | None = None, **extra: JSON) -> JsonataEnv:
     states: dict[str, Any] = {"input": input_}
     if _fields(state).reads_context:
-        states["context"] = services.context(state.name, entered, retry_count)
+        states["context"] = services.context(state.name, entered, retry_count, task_token)
     states.update(extra)
     return JsonataEnv(states, variables, entered, services.random)
 
@@ -142,13 +142,14 @@ def fail_state(services: Services, state: FailState, data: JSON, variables: Vari
 # ---------------------------------------------------------------------- Task, Parallel, Map
 
 
-def task_request(services: Services, state: TaskState, frame: Frame) -> TaskRequest:
-    env = _env(services, state, frame.input, frame.variables, frame.entered, frame.retry_count)
+def task_request(services: Services, state: TaskState, frame: Frame, task_token: str | None = None) -> TaskRequest:
+    env = _env(services, state, frame.input, frame.variables, frame.entered, frame.retry_count, task_token)
     fields = _fields(state)
     payload = _evaluate(fields.arguments, env, frame.input)
     timeout = _integer(fields.timeout_seconds, env, "TimeoutSeconds", 1)
     heartbeat = _integer(fields.heartbeat_seconds, env, "HeartbeatSeconds", 1)
-    context = env.states.get("context") or services.context(state.name, frame.entered, frame.retry_count)
+    context = env.states.get("context") or services.context(state.name, frame.entered, frame.retry_count,
+                                                            task_token)
     return TaskRequest(payload, timeout, heartbeat, context)
 
 

@@ -36,8 +36,9 @@ from heaviside.types import JSON
 
 
 def _scope(services: Services, state: str, data: JSON, variables: Variables, entered: datetime,
-           retry_count: int | None = None) -> Scope:
-    return Scope(data, None, variables, services.random, partial(services.context, state, entered, retry_count))
+           retry_count: int | None = None, task_token: str | None = None) -> Scope:
+    return Scope(data, None, variables, services.random,
+                 partial(services.context, state, entered, retry_count, task_token))
 
 
 def _assign(template: Any, variables: Variables, scope: Scope, state: str) -> Variables:
@@ -105,8 +106,8 @@ def fail_state(services: Services, state: FailState, data: JSON, variables: Vari
     return error or "", cause
 
 
-def task_request(services: Services, state: TaskState, frame: Frame) -> TaskRequest:
-    scope = _scope(services, state.name, frame.input, frame.variables, frame.entered, frame.retry_count)
+def task_request(services: Services, state: TaskState, frame: Frame, task_token: str | None = None) -> TaskRequest:
+    scope = _scope(services, state.name, frame.input, frame.variables, frame.entered, frame.retry_count, task_token)
     payload = effective_input(state.input_path, state.parameters, scope)
     timeout = _seconds(state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath", scope)
     heartbeat = _seconds(state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath", scope)

@@ -40,7 +40,8 @@ class Services(Protocol):
 
     random: Random
 
-    def context(self, state: str, entered: datetime, retry_count: int | None = None) -> dict[str, Any]: ...
+    def context(self, state: str, entered: datetime, retry_count: int | None = None,
+                task_token: str | None = None) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,8 @@ class Language(Protocol):
     def fail_state(self, services: Services, state: FailState, data: JSON, variables: Variables,
                    now: datetime) -> tuple[str, str | None]: ...
 
-    def task_request(self, services: Services, state: TaskState, frame: Frame) -> TaskRequest: ...
+    def task_request(self, services: Services, state: TaskState, frame: Frame,
+                     task_token: str | None = None) -> TaskRequest: ...
 
     def parallel_input(self, services: Services, state: ParallelState, frame: Frame) -> JSON: ...
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from random import Random
 
 from heaviside.definition.model import Catcher, Retrier
-from heaviside.errors import ALL, DATA_LIMIT_EXCEEDED, RUNTIME, TASK_FAILED
+from heaviside.errors import ALL, DATA_LIMIT_EXCEEDED, HEARTBEAT_TIMEOUT, RUNTIME, TASK_FAILED, TIMEOUT
 
 
 def error_matches(patterns: Sequence[str], error: str) -> bool:
@@ -25,6 +25,8 @@ def error_matches(patterns: Sequence[str], error: str) -> bool:
         if pattern == ALL and error != DATA_LIMIT_EXCEEDED:
             return True
         if pattern == TASK_FAILED and not error.startswith("States."):
+            return True
+        if pattern == TIMEOUT and error == HEARTBEAT_TIMEOUT:  # AWS: States.Timeout covers missed heartbeats
             return True
     return False
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import traceback
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,6 +25,8 @@ _NAME_WITH_QUALIFIER = re.compile(r"^([A-Za-z0-9_-]+)(?::[^:]+)?$")
 _STATES_INTEGRATION = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:([a-z0-9-]+):([A-Za-z0-9.:-]+)$")
 
 LAMBDA_INVOKE: Final = "lambda:invoke"
+#: The suffix of a service integration that waits for ``SendTaskSuccess``/``SendTaskFailure``.
+WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +35,26 @@ class TaskTarget:
 
     kind: str  # "lambda" (function ARN), "lambda:invoke" (optimized integration) or "other"
     event_prefix: str  # history event family: "LambdaFunction" or "Task"
+    callback: bool = False  # ``.waitForTaskToken``: the result comes from SendTaskSuccess/Failure
 
 
 def classify_resource(resource: str) -> TaskTarget:
     if _LAMBDA_ARN.match(resource):
         return TaskTarget("lambda", "LambdaFunction")
     integration = _STATES_INTEGRATION.match(resource)
-    if integration and f"{integration.group(1)}:{integration.group(2)}" == LAMBDA_INVOKE:
-        return TaskTarget(LAMBDA_INVOKE, "Task")
-    return TaskTarget("other", "Task")
+    if integration is None:
+        return TaskTarget("other", "Task")
+    api = integration.group(2)
+    callback = api.endswith(WAIT_FOR_TASK_TOKEN)
+    if callback:
+        api = api[: -len(WAIT_FOR_TASK_TOKEN)]
+    kind = LAMBDA_INVOKE if f"{integration.group(1)}:{api}" == LAMBDA_INVOKE else "other"
+    return TaskTarget(kind, "Task", callback)
+
+
+def new_task_token() -> str:
+    """An unguessable task token (256 random bits from the operating system's CSPRNG)."""
+    return secrets.token_urlsafe(32)
 
 
 def function_name(reference: str) -> str | None:

@@ -36,7 +36,7 @@ def resume_record(body: str, runtime: AwsRuntime) -> str:
         raise PoisonMessage(f"body is not JSON: {exc}") from None
     if not is_envelope(event):
         raise PoisonMessage("body is not a heaviside envelope")
-    if event.get("kind") not in ("resume", "timeout"):
+    if event.get("kind") not in ("resume", "timeout", "callback"):
         raise PoisonMessage(f"envelope kind {event.get('kind')!r} does not belong on the wait queue")
     try:
         return runtime.driver.resume(event)

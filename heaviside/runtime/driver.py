@@ -52,12 +52,14 @@ from heaviside.engine.effects import (
 )
 from heaviside.engine.interpreter import Engine
 from heaviside.errors import TIMEOUT
+from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
     DEFAULT_THRESHOLD,
     MARKER,
     VERSION,
     BranchPath,
+    Envelope,
     EnvelopeError,
     PayloadStore,
     decode,
@@ -77,7 +79,9 @@ from heaviside.runtime.ports import (
     ExecutionStore,
     JoinStore,
     TimedEvent,
+    TokenStore,
 )
+from heaviside.runtime.tokens import issue_token
 from heaviside.types import JSON
 
 log = logging.getLogger("heaviside.driver")
@@ -103,7 +107,7 @@ class TaskRun:
     reason: str  # "ran", "duplicate", "recovered" or "stopped"
 
 
-class Driver(Joining):
+class Driver(Joining, CallbackTasks):
     """Carries executions forward on top of the ports (see the module docstring)."""
 
     def __init__(
@@ -119,8 +123,9 @@ class Driver(Joining):
         threshold: int = DEFAULT_THRESHOLD,
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
+        tokens: TokenStore | None = None,
     ) -> None:
-        self.definitions, self.commits, self.joins = definitions, commits, joins
+        self.definitions, self.commits, self.joins, self.tokens = definitions, commits, joins, tokens
         self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
         self.clock: Clock = clock if clock is not None else RealClock()
         self.threshold, self.region, self.account = threshold, region, account
@@ -183,7 +188,13 @@ class Driver(Joining):
         owner = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
         if not self.commits.claim(place.execution.id, envelope.id, owner, self._lease_until(effect, context)):
             raise TaskInProgress(f"task {envelope.id} is being run by another delivery")
+        if effect.task_token is not None:
+            self._open_token(event, place, effect)  # before the handler: it may pass the token on at once
         started = self.clock.now()
+        if effect.task_token is not None:  # the Task's TimeoutSeconds runs on the callback's timer
+            outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, None)
+            self._submitted(event, place, envelope.seq, effect, outcome, started)
+            return TaskRun(outcome, "ran")
         outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, effect.timeout_seconds)
         self._task_ended(place, envelope.seq, effect, outcome, started)
         return TaskRun(outcome, "ran")
@@ -227,6 +238,8 @@ class Driver(Joining):
         execution's ``TimeoutSeconds`` timer."""
         if event.get("kind") == TIMEOUT_KIND:
             return self._time_out(event)
+        if event.get("kind") == CALLBACK_TIMER_KIND:
+            return self._callback_timer(event)
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
         assert isinstance(effect, ScheduleWait)
@@ -295,20 +308,21 @@ class Driver(Joining):
             return "stopped"
         return None
 
-    def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect, now: datetime,
-                 extra: list[Action] | None = None) -> None:
-        """Commit the outcome of the trigger with sequence number ``seq`` (plus ``extra`` actions),
-        perform it, mark it sent."""
-        commit_id = effect_id(place.execution.name, seq, place.branch)
+    def _trigger(self, place: Place, seq: int, events: list[TimedEvent], effect: Effect | None, now: datetime,
+                 extra: list[Action] | None = None, commit_id: str | None = None) -> None:
+        """Commit the outcome of the trigger with sequence number ``seq`` (plus ``extra`` actions;
+        ``effect`` None: nothing follows yet), perform it, mark it sent. The commit's id is the
+        trigger's own unless ``commit_id`` names another (a callback's closing)."""
+        commit_id = commit_id or effect_id(place.execution.name, seq, place.branch)
         work = Work()
         if self._commit(work, place, seq, commit_id, events, effect, now, extra):
             self._drain(work)
             self.commits.mark_sent(place.execution.id, commit_id)
 
     def _commit(self, work: Work, place: Place, seq: int, commit_id: str, events: list[TimedEvent],
-                effect: Effect, now: datetime, extra: list[Action] | None = None) -> bool:
+                effect: Effect | None, now: datetime, extra: list[Action] | None = None) -> bool:
         """Write the commit and queue its actions (or an earlier unsent commit's); False if sent already."""
-        actions, more = self._plan(place, seq + 1, effect, now)
+        actions, more = ([], []) if effect is None else self._plan(place, seq + 1, effect, now)
         actions = [*(extra or []), *actions]
         existing = self.commits.commit(place.execution.id, commit_id, events + timed(more, now), actions)
         if existing is not None:
@@ -388,8 +402,12 @@ class Driver(Joining):
     def _place(self, content_hash: str, execution: Execution, branch: BranchPath) -> Place:
         return Place(content_hash, self.definitions.get(content_hash), execution, branch)
 
+    def _place_of(self, envelope: Envelope) -> Place:
+        return self._place(envelope.definition, envelope.execution, envelope.branch)
+
     def _engine(self, place: Place) -> Engine:
-        return Engine(place.definition, place.execution, Random())
+        arn = place.execution.id
+        return Engine(place.definition, place.execution, Random(), tokens=lambda: issue_token(arn))
 
 
 def execution_timer(execution: Execution, timeout_seconds: float) -> Action:

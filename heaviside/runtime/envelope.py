@@ -21,7 +21,7 @@ Format (JSON)::
      "branch": [["<Parallel or Map state>", <fork seq>, <index>], ...], "seq": <int>,
      "frame": {"state", "input", "entered", "retryCount", "retrierAttempts", "variables"},
      "task": {"resource", "functionName", "payload", "timeoutSeconds", "heartbeatSeconds",
-              "eventPrefix"},                                 # kind "task" ($$ is rebuilt from these)
+              "eventPrefix", "token"?},                       # kind "task" ($$ is rebuilt from these)
      "until": "<RFC 3339>", "purpose": "wait" | "retry"}      # kind "resume"
 """
 
@@ -177,6 +177,8 @@ def encode(
             "payload": packed["task-payload"], "timeoutSeconds": effect.timeout_seconds,
             "heartbeatSeconds": effect.heartbeat_seconds, "eventPrefix": effect.event_prefix,
         }
+        if effect.task_token is not None:
+            envelope["task"]["token"] = effect.task_token
     else:
         envelope["until"] = effect.until.isoformat()
         envelope["purpose"] = effect.purpose
@@ -229,10 +231,13 @@ def decode(event: Mapping[str, Any], *, store: PayloadStore | None = None) -> En
         if event["kind"] == "task":
             task = event["task"]
             # The context object is rebuilt rather than shipped: it repeats the execution input.
-            context = state_context(execution.context(), frame.state, frame.entered, frame.retry_count)
+            token = task.get("token")
+            if token is not None and not isinstance(token, str):
+                raise EnvelopeError(f"malformed envelope {event.get('id', '?')}: task.token is not a string")
+            context = state_context(execution.context(), frame.state, frame.entered, frame.retry_count, token)
             effect = InvokeTask(
                 frame, task["resource"], task["functionName"], unpack(task["payload"], store),
-                task["timeoutSeconds"], task["heartbeatSeconds"], task["eventPrefix"], context,
+                task["timeoutSeconds"], task["heartbeatSeconds"], task["eventPrefix"], context, token,
             )
         elif event["kind"] == "resume":
             effect = ScheduleWait(frame, _moment(event["until"], "until"), event["purpose"])

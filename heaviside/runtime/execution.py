@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from heaviside.callbacks import CallbackRequest
 from heaviside.engine.effects import Event, event_details
 from heaviside.engine.io import compact_json
 from heaviside.types import JSON
@@ -71,6 +72,9 @@ class ExecutionRecord:
     stop_date: datetime | None = None
     # Events in batches, one per engine step, all stamped with the time the step was recorded.
     batches: list[tuple[datetime, list[Event]]] = field(default_factory=list)
+    #: Callback Tasks that waited for their token (local runs), and how each token closed.
+    callback_requests: list[CallbackRequest] = field(default_factory=list)
+    callback_closings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_describe(cls, described: dict[str, Any], events: list[tuple[datetime, Event]]) -> ExecutionRecord:

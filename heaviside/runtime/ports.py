@@ -166,3 +166,32 @@ class Dispatcher(Protocol):
 
     def schedule(self, event: dict[str, Any], delay_seconds: int) -> None:
         """Deliver ``event`` (a resume envelope) to the resumer after ``delay_seconds`` (≤ 900)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A stored task token of a ``.waitForTaskToken`` Task: the task envelope that issued it,
+    whether it still waits, when it started and last heard a heartbeat (epoch seconds on the
+    driver's clock), and once closed, how (``{"output": ...}`` or ``{"error", "cause"}``)."""
+
+    envelope: dict[str, Any]
+    waiting: bool
+    started: float
+    last_beat: float
+    outcome: dict[str, Any] | None = None
+
+
+class TokenStore(Protocol):
+    """Task tokens by (execution, key); ``key`` is a digest of the token's secret part."""
+
+    def open(self, execution_arn: str, key: str, envelope: dict[str, Any], started: float) -> None:
+        """Store a waiting token unless it is stored already (a repeated delivery)."""
+
+    def get(self, execution_arn: str, key: str) -> TokenRecord | None:
+        """The token (consistent read), or None."""
+
+    def close(self, execution_arn: str, key: str, outcome: dict[str, Any]) -> bool:
+        """Close a waiting token with ``outcome``; False if it was closed already (by anyone)."""
+
+    def beat(self, execution_arn: str, key: str, at: float) -> bool:
+        """Record a heartbeat at ``at``; False if the token is closed or unknown."""

@@ -24,6 +24,7 @@ from heaviside.backends.aws.executions import DynamoExecutionStore
 from heaviside.backends.aws.joins import DynamoJoinStore
 from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.backends.aws.retention import Retention
+from heaviside.backends.aws.tokens import DynamoTokenStore, StoredCallbacks
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.driver import Driver
 from heaviside.runtime.execution import ABORTED, ExecutionRecord
@@ -39,6 +40,11 @@ class AwsRuntime:
     commits: DynamoCommitLog
     dispatcher: LambdaSqsDispatcher
     sqs: Any
+
+    @property
+    def callbacks(self) -> StoredCallbacks:
+        """Answers to this runtime's callback Tasks (``SendTaskSuccess``...)."""
+        return StoredCallbacks(self.driver)
 
     def record(self, execution_arn: str) -> ExecutionRecord:
         """The execution (status, output or error) with its full history."""
@@ -74,6 +80,7 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
         definitions=S3DefinitionStore(config.bucket, client=s3),
         commits=commits,
         joins=DynamoJoinStore(config.table, client=dynamodb, payloads=payloads, retention=retention),
+        tokens=DynamoTokenStore(config.table, client=dynamodb, payloads=payloads, retention=retention),
         executions=executions,
         dispatcher=dispatcher,
         payloads=payloads,

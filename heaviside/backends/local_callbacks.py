@@ -1,0 +1,192 @@
+"""Callback Tasks (``.waitForTaskToken``) on the local backend.
+
+A callback Task's handler runs like any other; when it returns, the Task waits for its token to
+be answered. Answers come from two places:
+
+* the test or the CLI, declared up front per state (``callbacks={"Approve": Success(...)}`` in
+  :func:`heaviside.run_local`, ``--callback STATE=JSON`` on ``heaviside run``): each answer is a
+  timer on the execution's clock, so "approve after 3 days, with a heartbeat every hour" runs
+  in milliseconds on a virtual clock;
+* anyone holding the token in this process (a handler, another thread) through
+  :mod:`heaviside.callbacks` (``send_task_success(token, output)``...).
+
+The Task's ``TimeoutSeconds`` (default 99999999, as on AWS) and ``HeartbeatSeconds`` run on the
+same clock: a token nobody answers times out with ``States.Timeout``; a missed heartbeat fails
+with ``States.HeartbeatTimeout``. A token closes once: later answers raise ``TaskTimedOut``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from heaviside.callbacks import (
+    CallbackRequest,
+    InvalidToken,
+    TaskTimedOut,
+    callback_timeout_cause,
+    heartbeat_timeout_cause,
+)
+from heaviside.engine.effects import InvokeTask
+from heaviside.errors import HEARTBEAT_TIMEOUT, TIMEOUT
+from heaviside.types import JSON
+
+
+@dataclass(frozen=True)
+class Success:
+    """Answer with ``SendTaskSuccess(output)`` ``after`` the handler returned, sending a heartbeat
+    every ``heartbeat_every`` until then."""
+
+    output: JSON = None
+    after: timedelta = timedelta(0)
+    heartbeat_every: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Answer with ``SendTaskFailure(error, cause)`` ``after`` the handler returned."""
+
+    error: str | None = None
+    cause: str | None = None
+    after: timedelta = timedelta(0)
+    heartbeat_every: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """Never answer (the Task times out), sending a heartbeat every ``heartbeat_every`` meanwhile."""
+
+    heartbeat_every: timedelta | None = None
+
+
+Answer = Success | Failure | NoAnswer
+AnswerPolicy = Mapping[str, "Answer | Callable[[CallbackRequest], Answer]"]
+
+
+def answer_for(policy: AnswerPolicy, request: CallbackRequest) -> Answer | None:
+    """The declared answer for ``request`` (None: nobody declared one; wait for a sender)."""
+    declared = policy.get(request.state)
+    if declared is None or isinstance(declared, (Success, Failure, NoAnswer)):
+        return declared
+    return declared(request)
+
+
+@dataclass(frozen=True)
+class Closing:
+    """How a token closed: ``output``, or ``error`` and ``cause``."""
+
+    output: JSON = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(eq=False)
+class Waiting:
+    """One token waiting for its answer."""
+
+    token: str
+    effect: InvokeTask
+    started: datetime
+    last_beat: datetime
+    deliver: Callable[[str, Closing], None]  # into the owning scheduler's queue
+    closed: bool = False
+
+
+class CallbackBoard:
+    """Every waiting token of this process's local executions (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, Waiting] = {}
+        self._closed: set[str] = set()
+        self.clock_of: dict[str, Callable[[], datetime]] = {}
+
+    def knows(self, token: str) -> bool:
+        with self._lock:
+            return token in self._waiting or token in self._closed
+
+    def open(self, waiting: Waiting, now: Callable[[], datetime]) -> None:
+        with self._lock:
+            self._waiting[waiting.token] = waiting
+            self.clock_of[waiting.token] = now
+
+    def close(self, token: str, closing: Closing) -> None:
+        """Close ``token`` with ``closing`` (once); :class:`TaskTimedOut` if it is closed already."""
+        with self._lock:
+            waiting = self._take(token)
+        waiting.deliver(token, closing)
+
+    def succeed(self, token: str, output: JSON) -> None:
+        self.close(token, Closing(output=output))
+
+    def fail(self, token: str, error: str | None, cause: str | None) -> None:
+        self.close(token, Closing(error=error or "", cause=cause))
+
+    def heartbeat(self, token: str) -> None:
+        with self._lock:
+            waiting = self._waiting.get(token)
+            if waiting is None:
+                raise self._unknown(token)
+            waiting.last_beat = self.clock_of[token]()
+
+    def waiting(self, token: str) -> Waiting | None:
+        with self._lock:
+            return self._waiting.get(token)
+
+    def forget(self, tokens: list[str]) -> None:
+        """Drop tokens of an execution that ended (their answers are refused from now on)."""
+        with self._lock:
+            for token in tokens:
+                if self._waiting.pop(token, None) is not None:
+                    self._closed.add(token)
+                self.clock_of.pop(token, None)
+
+    def _take(self, token: str) -> Waiting:
+        waiting = self._waiting.pop(token, None)
+        if waiting is None:
+            raise self._unknown(token)
+        self._closed.add(token)
+        self.clock_of.pop(token, None)
+        return waiting
+
+    def _unknown(self, token: str) -> Exception:
+        if token in self._closed:
+            return TaskTimedOut("Task Timed Out: the task of this token is closed (answered, timed out or ended)")
+        return InvalidToken("Invalid Token: no local execution issued this token")
+
+
+#: The process-wide board :mod:`heaviside.callbacks` answers local tokens through.
+BOARD = CallbackBoard()
+
+
+def timeout_closing(effect: InvokeTask) -> Closing:
+    return Closing(error=TIMEOUT, cause=callback_timeout_cause(effect.timeout_seconds))
+
+
+def heartbeat_closing(effect: InvokeTask) -> Closing:
+    return Closing(error=HEARTBEAT_TIMEOUT, cause=heartbeat_timeout_cause(effect.heartbeat_seconds))
+
+
+@dataclass
+class CallbackLog:
+    """What the callbacks of one local execution did, for assertions."""
+
+    requests: list[CallbackRequest] = field(default_factory=list)
+    closings: dict[str, Closing] = field(default_factory=dict)
+
+    def answered(self, state: str) -> list[Closing]:
+        return [self.closings[request.token] for request in self.requests
+                if request.state == state and request.token in self.closings]
+
+
+def answer_action(answer: Answer) -> tuple[timedelta, Callable[[str], None]] | None:
+    """(after how long, the call) that gives ``answer``; None for :class:`NoAnswer`."""
+    if isinstance(answer, Success):
+        output = answer.output
+        return answer.after, lambda token: BOARD.succeed(token, output)
+    if isinstance(answer, Failure):
+        error, cause = answer.error, answer.cause
+        return answer.after, lambda token: BOARD.fail(token, error, cause)
+    return None
