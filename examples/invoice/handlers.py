@@ -1,6 +1,12 @@
-"""Lambda handlers for the JSONata invoice workflow."""
+"""Lambda handlers for the JSONata invoice workflow.
+
+Each public function is one Task's Lambda; ``@task`` passes events that are not heaviside's
+through, so ``heaviside run --handlers`` calls them as plain functions.
+"""
 
 from typing import Any
+
+from heaviside import task
 
 _ORDERS = {
     "o-1": {"customer": {"name": "Ada", "tier": "gold"},
@@ -14,6 +20,7 @@ class OrderNotFound(Exception):
     """No such order."""
 
 
+@task
 def load_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order = _ORDERS.get(event["orderId"])
     if order is None:
@@ -21,5 +28,6 @@ def load_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return order
 
 
+@task
 def request_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"ticket": f"REV-{event['customer']}", "total": event["total"]}

@@ -1,9 +1,16 @@
-"""Lambda handlers for the order workflow (plain functions: event, context -> result)."""
+"""Lambda handlers for the order workflow.
+
+Each public function is one Task's Lambda (``handlers.<name>``); ``@task`` lets it run the control
+flow after its Task on AWS or the emulator, and passes any other event through, so the same
+functions also serve ``heaviside run --handlers``.
+"""
 
 from typing import Any
 
+from heaviside import task
+
 _PRICES = {"book": 12.5, "lamp": 40.0, "mug": 8.0}
-_charge_calls: dict[str, int] = {}
+_FAILING_ATTEMPTS = 2  # the payment gateway times out on the first two attempts of every order
 
 
 class InvalidOrder(Exception):
@@ -18,6 +25,7 @@ class OutOfStock(Exception):
     """An item is not available."""
 
 
+@task
 def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     items = event.get("items") or []
     if not items:
@@ -29,15 +37,20 @@ def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"total": round(total, 2)}
 
 
+@task
 def charge_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Fails with PaymentGatewayTimeout on the first two calls for an order, then succeeds."""
-    order = event["orderId"]
-    _charge_calls[order] = _charge_calls.get(order, 0) + 1
-    if _charge_calls[order] <= 2:
-        raise PaymentGatewayTimeout(f"gateway timed out (attempt {event['attempt'] + 1})")
-    return {"chargeId": f"ch_{order}", "amount": event["amount"], "attempts": _charge_calls[order]}
+    """Fails with PaymentGatewayTimeout on the first two attempts of an order, then succeeds.
+
+    ``attempt`` is the Task's ``$$.State.RetryCount`` (0 on the first try), so every execution
+    sees the same two retries, however many run in one process or on however many Lambdas.
+    """
+    order, attempt = event["orderId"], event["attempt"]
+    if attempt < _FAILING_ATTEMPTS:
+        raise PaymentGatewayTimeout(f"gateway timed out (attempt {attempt + 1})")
+    return {"chargeId": f"ch_{order}", "amount": event["amount"], "attempts": attempt + 1}
 
 
+@task
 def reserve_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for item in event["items"]:
         if item["quantity"] > 10:
@@ -45,10 +58,12 @@ def reserve_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"reservationId": "res_" + "_".join(item["sku"] for item in event["items"])}
 
 
+@task
 def ship_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": event["orderId"], "trackingNumber": f"TRK-{event['orderId']}", "status": "SHIPPED",
             "chargeId": event["chargeId"], "reservationId": event["reservationId"]}
 
 
+@task
 def compensate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": event["orderId"], "refunded": True, "reason": event["reason"]}

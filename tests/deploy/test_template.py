@@ -1,0 +1,320 @@
+"""template.yaml, the SAM template that deploys heaviside, checked offline (no AWS account, no SAM CLI).
+
+- It loads with CloudFormation's short tags, transforms with aws-sam-translator and cfn-lint finds no error.
+- Every function's CodeUri + Handler is a callable in the repo; the examples' handlers are ``@task``s.
+- IAM of the *transformed* template: no wildcard action, no ``*`` resource (unless allowlisted), only the
+  AWSLambdaBasicExecutionRole managed policy, Lambda invocations limited to the stack's functions, DynamoDB
+  on the table only, and each function granted exactly what NEEDED lists, which is derived from the
+  boto3 calls of heaviside/backends/aws and heaviside/functions (a test maps every such call to NEEDED).
+- Storage: private encrypted bucket with TLS-only policy, table SSE + PITR + TTL, encrypted queues with
+  the wait queue redriving to the DLQ; the resumer's trigger; the task functions' on-failure destination.
+- The outputs ``--stack`` reads, and HEAVISIDE_FUNCTIONS maps every function the examples' definitions name.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import re
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file  # type: ignore[import-untyped]
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
+from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+from heaviside.cli_remote import STACK_OUTPUTS
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+#: AWS managed policies a role may have: SAM's log-writing policy for every function.
+AWS_MANAGED_ALLOWED = {BASIC_EXECUTION}
+#: Actions that AWS only authorizes on Resource "*" and that the template may grant so. None today; with
+#: `Tracing: Active` this would hold xray:PutTraceSegments and xray:PutTelemetryRecords.
+STAR_RESOURCE_ALLOWED: frozenset[str] = frozenset()
+
+TABLE, BUCKET = "${Table.Arn}", "${Bucket.Arn}"
+DEFINITIONS, NAMES, PAYLOADS = (f"{BUCKET}/{prefix}/*" for prefix in ("definitions", "state-machines", "payloads"))
+WAIT_QUEUE, DLQ, FAILURE = "${WaitQueue.Arn}", "${DeadLetterQueue.Arn}", "${TaskFailureFunction.Arn}"
+STACK_FUNCTIONS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-*"
+#: The IAM action of each boto3 call the deployed functions make (head_object is authorized as s3:GetObject).
+BOTO_ACTIONS = {
+    "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem", "get_item": "dynamodb:GetItem",
+    "batch_get_item": "dynamodb:BatchGetItem", "query": "dynamodb:Query", "get_object": "s3:GetObject",
+    "head_object": "s3:GetObject", "put_object": "s3:PutObject", "send_message": "sqs:SendMessage",
+    "invoke": "lambda:InvokeFunction",
+}
+#: boto3 calls in those modules that no deployed function makes: the CLI's `list` (scan) and `bootstrap`.
+NOT_IN_FUNCTIONS = {"scan", "create_table", "get_waiter", "update_time_to_live", "create_bucket", "create_queue",
+                    "get_queue_attributes"}
+#: What the driver needs wherever it runs: the table; definitions (read); payloads; resumes; next task.
+RUNTIME = {
+    *((f"dynamodb:{action}", TABLE) for action in ("PutItem", "UpdateItem", "GetItem", "BatchGetItem", "Query")),
+    ("s3:GetObject", DEFINITIONS), ("s3:GetObject", PAYLOADS), ("s3:PutObject", PAYLOADS),
+    ("sqs:SendMessage", WAIT_QUEUE), ("lambda:InvokeFunction", STACK_FUNCTIONS),
+}
+NEEDED = {
+    # stores definitions (head + conditional put) and state machine names; 404 for unknown names
+    "InvokerFunction": RUNTIME | {("s3:PutObject", DEFINITIONS), ("s3:GetObject", NAMES), ("s3:PutObject", NAMES),
+                                  ("s3:ListBucket", BUCKET)},
+    # consumes the wait queue (event source mapping) and dead-letters poison messages
+    "ResumerFunction": RUNTIME | {("sqs:ReceiveMessage", WAIT_QUEUE), ("sqs:DeleteMessage", WAIT_QUEUE),
+                                  ("sqs:GetQueueAttributes", WAIT_QUEUE), ("sqs:SendMessage", DLQ)},
+    "TaskFailureFunction": RUNTIME | {("sqs:SendMessage", DLQ)},  # its own on-failure destination
+    "task": RUNTIME | {("lambda:InvokeFunction", FAILURE)},  # the on-failure destination
+}
+
+
+@cache
+def raw() -> dict[str, Any]:
+    """The template as plain JSON data (short tags as their long forms)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
+    return loaded
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in raw()["Resources"].items() if res["Type"] == SERVERLESS_FUNCTION}
+
+
+def task_functions() -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in functions().items() if res["Properties"]["CodeUri"].startswith("examples/")}
+
+
+class StaticPolicyLoader:
+    """Stands in for samtranslator's ManagedPolicyLoader (which asks IAM) with the one policy used."""
+
+    def load(self) -> dict[str, str]:
+        return {"AWSLambdaBasicExecutionRole": BASIC_EXECUTION}
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    """The CloudFormation template `sam deploy` would create (local code URIs as `sam package` makes them)."""
+    template = copy.deepcopy(raw())
+    for resource in template["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = f"s3://artifacts/{resource['Properties'][key]}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the translator resolves AWS::Region/Partition
+        transformed: dict[str, Any] = transform(template, {}, StaticPolicyLoader())
+    return transformed
+
+
+def test_loads_with_short_tags() -> None:
+    assert raw()["Transform"] == "AWS::Serverless-2016-10-31"
+    assert raw()["Outputs"]["BucketName"]["Value"] == {"Ref": "Bucket"}
+    assert raw()["Resources"]["Table"]["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_sam_transform_succeeds(cfn: dict[str, Any]) -> None:
+    types = {resource["Type"] for resource in cfn["Resources"].values()}
+    assert not any(kind.startswith("AWS::Serverless::") for kind in types)
+    assert {"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Lambda::LayerVersion"} <= types
+
+
+def test_cfn_lint_finds_no_errors() -> None:
+    matches = lint_file(TEMPLATE, {"regions": ["us-east-1", "eu-west-1", "ap-southeast-2"]})
+    assert [str(match) for match in matches if match.rule.id.startswith("E")] == []
+
+
+@pytest.mark.parametrize("name", sorted(functions()))
+def test_handler_resolves_to_a_callable(name: str) -> None:
+    properties = functions()[name]["Properties"]
+    module_name, _, attribute = properties["Handler"].rpartition(".")
+    path = ROOT / properties["CodeUri"] / f"{module_name}.py"
+    unique = f"_deployed_{name}_{module_name}"  # two handlers.py must not meet in sys.modules
+    spec = importlib.util.spec_from_file_location(unique, path)
+    assert spec is not None and spec.loader is not None, f"{path} is missing"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[unique]
+    handler = getattr(module, attribute, None)
+    assert callable(handler), f"{path} has no function {attribute}"
+    if name in task_functions():
+        assert getattr(handler, "__heaviside_task__", False), f"{path}:{attribute} is not decorated with @task"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource(value: Any) -> str:
+    """A statement's resource as one comparable string (``${X.Arn}`` for a GetAtt)."""
+    if isinstance(value, str):
+        return value
+    if "Fn::GetAtt" in value:
+        return "${{{}.{}}}".format(*value["Fn::GetAtt"])
+    if isinstance(value.get("Fn::Sub"), str):
+        return str(value["Fn::Sub"])
+    raise AssertionError(f"unexpected IAM resource {value}")
+
+
+def _statements(cfn: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of every role, managed policy and policy of the transformed template."""
+    found: list[dict[str, Any]] = []
+    for resource in cfn["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            found += [s for policy in properties.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+        elif resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            found += properties["PolicyDocument"]["Statement"]
+    return found
+
+
+def _grants(cfn: dict[str, Any], function: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs the function's role allows, its managed policies of this template included."""
+    role = cfn["Resources"][cfn["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+    for arn in role.get("ManagedPolicyArns", []):
+        if isinstance(arn, dict) and "Ref" in arn:
+            statements += cfn["Resources"][arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+        else:
+            assert arn in AWS_MANAGED_ALLOWED, f"{function}: unexpected managed policy {arn}"
+    for statement in statements:
+        assert statement["Effect"] == "Allow" and not {"NotAction", "NotResource"} & set(statement), statement
+    return {(action, _resource(resource)) for s in statements
+            for action in _list(s["Action"]) for resource in _list(s["Resource"])}
+
+
+def test_no_wildcard_actions_and_no_star_resources(cfn: dict[str, Any]) -> None:
+    for statement in _statements(cfn):
+        actions = _list(statement.get("Action", []))
+        assert actions and not any("*" in action for action in actions), statement
+        if "*" in _list(statement.get("Resource", [])):
+            assert set(actions) <= STAR_RESOURCE_ALLOWED, statement
+
+
+def test_lambda_and_dynamodb_grants_are_scoped(cfn: dict[str, Any]) -> None:
+    for function in (name for name, res in cfn["Resources"].items() if res["Type"] == "AWS::Lambda::Function"):
+        for action, resource in _grants(cfn, function):
+            if action.startswith("dynamodb:"):
+                assert resource == TABLE, (function, action, resource)
+            if action == "lambda:InvokeFunction":
+                assert resource in ({STACK_FUNCTIONS, FAILURE} if function in task_functions()
+                                    else {STACK_FUNCTIONS}), (function, resource)
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_each_function_is_granted_exactly_what_it_needs(cfn: dict[str, Any], function: str) -> None:
+    needed = NEEDED["task" if function in task_functions() else function]
+    granted = _grants(cfn, function)
+    assert needed - granted == set(), "missing grants"
+    assert granted - needed == set(), "grants beyond NEEDED"
+
+
+def test_needed_covers_every_boto3_call_of_the_runtime() -> None:
+    pattern = re.compile(r"\b(?:client|lambda_client|sqs_client|sqs|s3|dynamodb)\.([a-z_]+)\(")
+    sources = [*(ROOT / "heaviside/backends/aws").glob("*.py"), *(ROOT / "heaviside/functions").glob("*.py")]
+    calls = {call for path in sources for call in pattern.findall(path.read_text())}
+    assert calls - BOTO_ACTIONS.keys() - NOT_IN_FUNCTIONS == set(), "map the new calls to IAM actions"
+    needed_actions = {action for grants in NEEDED.values() for action, _ in grants}
+    assert {BOTO_ACTIONS[call] for call in calls & BOTO_ACTIONS.keys()} <= needed_actions
+
+
+def test_bucket_is_private_encrypted_and_tls_only() -> None:
+    resources = raw()["Resources"]
+    bucket = resources["Bucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True)
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption == {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-payloads"]["Prefix"] == "payloads/"
+    assert rules["expire-payloads"]["ExpirationInDays"] == {"Ref": "PayloadRetentionDays"}
+    assert raw()["Parameters"]["PayloadRetentionDays"]["Default"] == 455
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    [statement] = resources["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [{"Fn::GetAtt": ["Bucket", "Arn"]}, {"Fn::Sub": "${Bucket.Arn}/*"}]
+    for name in ("Bucket", "Table"):
+        assert resources[name]["DeletionPolicy"] == resources[name]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_table_is_encrypted_recoverable_and_expires_items() -> None:
+    table = raw()["Resources"]["Table"]["Properties"]
+    assert [(key["AttributeName"], key["KeyType"]) for key in table["KeySchema"]] == [("pk", "HASH"), ("sk", "RANGE")]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_queues_are_encrypted_and_the_wait_queue_redrives() -> None:
+    resources = raw()["Resources"]
+    wait, dlq = resources["WaitQueue"]["Properties"], resources["DeadLetterQueue"]["Properties"]
+    assert wait["SqsManagedSseEnabled"] is True and dlq["SqsManagedSseEnabled"] is True
+    assert wait["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                                     "maxReceiveCount": 5}
+    assert wait["VisibilityTimeout"] >= 6 * functions()["ResumerFunction"]["Properties"]["Timeout"]
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    mapping = resources["ResumerEventSourceMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["WaitQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "ResumerFunction"}
+    assert mapping["BatchSize"] == 10 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_task_functions_report_failures_to_the_failure_function() -> None:
+    for name, function in task_functions().items():
+        properties = function["Properties"]
+        assert function["Condition"] == "DeployExamples"
+        assert properties["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-" + properties["Handler"].split(".")[1]}
+        config = properties["EventInvokeConfig"]
+        assert config["MaximumRetryAttempts"] == 2 and config["MaximumEventAgeInSeconds"] == 21600, name
+        assert config["DestinationConfig"]["OnFailure"] == {
+            "Type": "Lambda", "Destination": {"Fn::GetAtt": ["TaskFailureFunction", "Arn"]}}, name
+
+
+def test_layer_is_built_by_the_makefile() -> None:
+    layer = raw()["Resources"]["HeavisideLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile"} and layer["Properties"]["ContentUri"] == "."
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"] == [raw()["Globals"]["Function"]["Runtime"]]
+    assert 'bash scripts/build-layer "$(ARTIFACTS_DIR)/python"' in (ROOT / "Makefile").read_text()
+
+
+def test_outputs_include_what_the_cli_reads(cfn: dict[str, Any]) -> None:
+    assert {*STACK_OUTPUTS, "TaskFailureFunctionName", "LayerArn"} <= set(cfn["Outputs"])
+
+
+def _asl_function_names(node: Any) -> set[str]:
+    """The Lambda function names of every Task in an ASL document (nested branches included)."""
+    names: set[str] = set()
+    if isinstance(node, dict):
+        resource = node.get("Resource") if node.get("Type") == "Task" else None
+        if isinstance(resource, str) and resource.startswith("arn:aws:lambda:"):
+            names.add(resource.split(":")[6])
+        elif isinstance(resource, str) and resource.startswith("arn:aws:states:::lambda:invoke"):
+            given = (node.get("Parameters") or node.get("Arguments") or {})["FunctionName"]
+            names.add(given.split("function:")[-1].split(":")[0])
+        for value in node.values():
+            names |= _asl_function_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _asl_function_names(value)
+    return names
+
+
+def test_function_map_covers_every_function_the_examples_name() -> None:
+    variables = raw()["Globals"]["Function"]["Environment"]["Variables"]
+    condition, deployed, otherwise = variables["HEAVISIDE_FUNCTIONS"]["Fn::If"]
+    assert (condition, otherwise) == ("DeployExamples", "{}")
+    assert set(re.findall(r"\$\{([^}]+)\}", deployed["Fn::Sub"])) == {"AWS::StackName"}
+    mapping = json.loads(deployed["Fn::Sub"].replace("${AWS::StackName}", "stack"))
+    defined = {f["Properties"]["FunctionName"]["Fn::Sub"].replace("${AWS::StackName}", "stack")
+               for f in task_functions().values()}
+    named = set().union(*(_asl_function_names(json.loads(path.read_text()))
+                          for path in ROOT.glob("examples/*/*.asl.json")))
+    assert named, "no Lambda Task found in examples/*/*.asl.json"
+    assert named - mapping.keys() == set(), "functions the definitions name but HEAVISIDE_FUNCTIONS lacks"
+    assert {mapping[name] for name in named} <= defined
+    assert set(mapping.values()) == defined

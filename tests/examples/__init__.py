@@ -1,0 +1,1 @@
+"""The example workflows in ``examples/``, run locally and on the emulator."""
