@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from heaviside.cli_callbacks import AnswerSyntaxError, add_local_answer_options, local_answers
 from heaviside.errors import DefinitionError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -44,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("heaviside: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`heaviside graph ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's exit flush must not fail again
+        return EXIT_OK
     except Exception as exc:  # a bug in heaviside: say so plainly; the traceback only on request
         if os.environ.get("HEAVISIDE_DEBUG"):
             traceback.print_exc()
@@ -77,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="virtual clock: Waits and retry intervals of any length finish instantly")
     run.add_argument("--name", help="the execution name (default: a random UUID)")
     run.add_argument("--history", metavar="FILE", help="write the execution history (AWS event shape) as JSON")
+    add_local_answer_options(run)
     run.set_defaults(command=_run)
 
     validate = commands.add_parser(
@@ -109,9 +115,11 @@ def _run(args: argparse.Namespace) -> int:
     input_value = _read_input(args.input, args.input_file)
     handlers = load_all_handlers(args.handlers)
     try:
+        answers = local_answers(args.callback, args.callback_failure)
         record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
-                           name=args.name, state_machine_name=Path(args.definition).stem or "local")
-    except InvalidExecutionInput as exc:
+                           name=args.name, state_machine_name=Path(args.definition).stem or "local",
+                           callbacks=answers)
+    except (InvalidExecutionInput, AnswerSyntaxError) as exc:
         raise UsageError(str(exc)) from None
     if args.history:
         Path(args.history).write_text(json.dumps(record.history(), indent=2))

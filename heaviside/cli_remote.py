@@ -53,6 +53,10 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     execution.add_argument("--state-machine", default="heaviside", metavar="NAME",
                            help="the state machine of an execution given by name (default: heaviside)")
 
+    from heaviside.cli_callbacks import add_callback_commands
+
+    add_callback_commands(commands, deployed, _guarded, _runtime)
+
     start = commands.add_parser(
         "start", parents=[deployed], help="start an execution on a deployment (or on an in-process emulator)",
         description='Start an execution through the invoker Lambda and print {"executionArn", "startDate"}. '

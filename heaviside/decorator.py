@@ -77,7 +77,9 @@ def task(handler: F | None = None, *, driver: Driver | None = None, logger: Any 
 
     def wrap(function: F) -> F:
         if getattr(function, "__heaviside_task__", False):
-            return function  # already wrapped
+            if driver is None and logger is None:
+                return function  # already wrapped, nothing to change
+            function = function.__wrapped__  # type: ignore[attr-defined]  # re-wrap the plain handler
         keys_logger = logger if logger is not None else _powertools_logger()
 
         @functools.wraps(function)

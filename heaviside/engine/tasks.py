@@ -11,6 +11,7 @@ reports: Error = the exception class name, Cause = Lambda's JSON error document.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import traceback
@@ -25,6 +26,7 @@ _NAME_WITH_QUALIFIER = re.compile(r"^([A-Za-z0-9_-]+)(?::[^:]+)?$")
 _STATES_INTEGRATION = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:([a-z0-9-]+):([A-Za-z0-9.:-]+)$")
 
 LAMBDA_INVOKE: Final = "lambda:invoke"
+_PACKAGE_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 #: The suffix of a service integration that waits for ``SendTaskSuccess``/``SendTaskFailure``.
 WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
 
@@ -89,7 +91,9 @@ def lambda_invoke_result(payload: JSON) -> JSON:
 def lambda_error(exc: BaseException) -> tuple[str, str]:
     """(Error, Cause) as Lambda reports a Python handler's exception."""
     error_type = type(exc).__name__
-    frames = traceback.extract_tb(exc.__traceback__)
+    # Lambda's stack trace shows the function's frames, not the runtime's: drop heaviside's own.
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if not frame.filename.startswith(_PACKAGE_DIR)]
     document: dict[str, Any] = {
         "errorMessage": str(exc),
         "errorType": error_type,

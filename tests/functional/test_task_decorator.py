@@ -45,6 +45,16 @@ def test_the_three_forms_wrap_alike_and_never_twice() -> None:
     assert function_form({"amount": 2}, None) == {"total": 4}
 
 
+def test_wrapping_a_wrapped_handler_with_a_driver_runs_it_on_that_driver() -> None:
+    decorated = task(price)  # as in a module using @task: the default (AWS) runtime
+    cloud = MemoryCloud({"price": price})
+    arn = cloud.start(ONE_TASK, {"amount": 5})
+    rewrapped = task(decorated, driver=cloud.driver)
+    assert rewrapped is not decorated and rewrapped.__wrapped__ is price  # type: ignore[attr-defined]
+    rewrapped(cloud.dispatcher.queue.pop().event, None)
+    assert cloud.record(arn).output == {"total": 10}
+
+
 def test_an_envelope_runs_the_task_once_and_moves_the_execution_on() -> None:
     cloud = MemoryCloud({"price": price})
     arn = cloud.start(ONE_TASK, {"amount": 21})
