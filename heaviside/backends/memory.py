@@ -11,6 +11,7 @@ driver runs on AWS through :mod:`heaviside.backends.aws`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 import time
@@ -39,6 +40,7 @@ from heaviside.runtime.ports import (
     JoinShape,
     Precheck,
     TimedEvent,
+    TokenRecord,
 )
 from heaviside.types import JSON
 
@@ -175,6 +177,36 @@ class MemoryJoins:
         return [copy.deepcopy(join.results[index]) for index in range(count)]
 
 
+class MemoryTokens:
+    """Task tokens of callback Tasks, in a dict."""
+
+    def __init__(self, crash: CrashPlan) -> None:
+        self.crash = crash
+        self.tokens: dict[tuple[str, str], TokenRecord] = {}
+
+    def open(self, execution_arn: str, key: str, envelope: dict[str, Any], started: float) -> None:
+        if (execution_arn, key) not in self.tokens:
+            self.tokens[execution_arn, key] = TokenRecord(copy.deepcopy(envelope), True, started, started)
+            self.crash.tick()
+
+    def get(self, execution_arn: str, key: str) -> TokenRecord | None:
+        return self.tokens.get((execution_arn, key))
+
+    def close(self, execution_arn: str, key: str, outcome: dict[str, Any]) -> bool:
+        return self._update(execution_arn, key, waiting=False, outcome=copy.deepcopy(outcome))
+
+    def beat(self, execution_arn: str, key: str, at: float) -> bool:
+        return self._update(execution_arn, key, last_beat=at)
+
+    def _update(self, execution_arn: str, key: str, **changes: Any) -> bool:
+        record = self.tokens.get((execution_arn, key))
+        if record is None or not record.waiting:
+            return False
+        self.tokens[execution_arn, key] = dataclasses.replace(record, **changes)
+        self.crash.tick()
+        return True
+
+
 class MemoryExecutions:
     def __init__(self, crash: CrashPlan) -> None:
         self.crash = crash
@@ -258,11 +290,13 @@ class MemoryCloud:
         self.joins = MemoryJoins(self.crash)
         self.commits = MemoryCommitLog(self.crash, self.executions, self.joins)
         self.dispatcher = MemoryDispatcher(self.crash)
+        self.tokens = MemoryTokens(self.crash)
         self.payloads = MemoryPayloadStore()
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.driver = Driver(definitions=MemoryDefinitions(), commits=self.commits, joins=self.joins,
                              executions=self.executions, dispatcher=self.dispatcher, payloads=self.payloads,
-                             clock=self.clock, threshold=threshold)
+                             clock=self.clock, threshold=threshold, tokens=self.tokens)
+        self._idle_timers = 0  # callback timers delivered in a row that found their token still waiting
         self.duplicate = duplicate
         self.random = Random(shuffle_seed) if shuffle_seed is not None else None
         self.crashes = 0
@@ -284,9 +318,14 @@ class MemoryCloud:
         raise RuntimeError("the invoker crashed ten times in a row")
 
     def run(self, limit: int = 100_000) -> None:
-        """Deliver queued events until none is left (a crashed delivery is queued again)."""
+        """Deliver queued events until none is left (a crashed delivery is queued again), or only
+        the timers of callback Tasks still waiting for their token are (they come back forever)."""
         delivered = 0
+        self._idle_timers = 0
         while self.dispatcher.queue:
+            queue = self.dispatcher.queue
+            if self._idle_timers >= len(queue) and all(item.event.get("kind") == "callback" for item in queue):
+                return
             delivered += 1
             if delivered > limit:
                 raise RuntimeError(f"more than {limit} deliveries: a loop?")
@@ -310,7 +349,11 @@ class MemoryCloud:
                 context = SimpleNamespace(aws_request_id=delivery.request_id)
                 self.driver.run_task(event, self._handler(delivery.function), context)
             else:
-                self.driver.resume(event)
+                done = self.driver.resume(event)
+                waiting = event.get("kind") == "callback" and done == "re-enqueued"
+                self._idle_timers = self._idle_timers + 1 if waiting else 0
+                return
+            self._idle_timers = 0
         except Crash:
             self.crashes += 1
             self.dispatcher.queue.append(delivery)  # Lambda / SQS deliver it again
