@@ -11,7 +11,6 @@ callback Tasks wait for their token on the clock (:mod:`heaviside.backends.local
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import queue
@@ -23,18 +22,8 @@ from datetime import timedelta
 from random import Random
 from typing import Any
 
-from heaviside.backends.local_callbacks import (
-    BOARD,
-    AnswerPolicy,
-    Closing,
-    Waiting,
-    answer_action,
-    answer_for,
-    heartbeat_closing,
-    timeout_closing,
-)
+from heaviside.backends.local_callbacks import BOARD, AnswerPolicy, CallbackWaits, Closing
 from heaviside.backends.local_lambda import LambdaPool, TaskResult
-from heaviside.callbacks import DEFAULT_CALLBACK_TIMEOUT_SECONDS, CallbackError, CallbackRequest
 from heaviside.definition.model import Definition
 from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
 from heaviside.engine.fanout import JoinOutcome, JoinTracker
@@ -76,7 +65,7 @@ class _Timer:
     fire: Callable[[], None] | None = field(default=None, compare=False)  # a callback's timer
 
 
-class LocalScheduler:
+class LocalScheduler(CallbackWaits):
     """Runs one execution to its end. Use :func:`heaviside.backends.local.run_execution`."""
 
     def __init__(
@@ -312,97 +301,8 @@ class LocalScheduler:
             step = self.engine.task_failed(effect, result.error, result.cause, now)
         self.ready.append((branch, step))
 
-    # ------------------------------------------------------------------ callback Tasks
-
-    def _open_callback(self, branch: _Branch, effect: InvokeTask, now: Any) -> None:
-        """A ``.waitForTaskToken`` Task starts: its token is open (even to its own handler) and its
-        timers (TimeoutSeconds, HeartbeatSeconds, a declared answer) run from now."""
-        token = effect.task_token
-        assert token is not None
-        self.waits[token] = (branch, effect)
-        self.submitting[token] = None
-        self.issued.append(token)
-        BOARD.open(Waiting(token, effect, now, now, self._deliver), self.clock.now)
-        seconds = effect.timeout_seconds or DEFAULT_CALLBACK_TIMEOUT_SECONDS
-        self._at(now + timedelta(seconds=seconds), lambda: self._close(token, timeout_closing(effect)))
-        if effect.heartbeat_seconds is not None:
-            self._at(now + timedelta(seconds=effect.heartbeat_seconds), lambda: self._check_heartbeat(token))
-        request = CallbackRequest(token, effect.frame.state, effect.payload, effect.frame.retry_count,
-                                  effect.frame.entered)
-        self.record.callback_requests.append(request)
-        answer = answer_for(self.answers, request)
-        if answer is None:
-            return
-        action = answer_action(answer)
-        if action is not None:
-            after, call = action
-            self._at(now + after, lambda: self._close_with(call, token))
-        every = answer.heartbeat_every
-        if every is not None and every.total_seconds() > 0:
-            self._at(now + every, lambda: self._beat(token, every))
-
     def _at(self, due: Any, fire: Callable[[], None]) -> None:
         heapq.heappush(self.timers, _Timer(due, next(self.sequence), self.root, None, fire))
-
-    def _deliver(self, token: str, closing: Closing) -> None:
-        self.completions.put((token, closing))  # any thread: the loop takes it from here
-
-    def _close(self, token: str, closing: Closing) -> None:
-        self._close_with(lambda known: BOARD.close(known, closing), token)
-
-    @staticmethod
-    def _close_with(call: Callable[[str], None], token: str) -> None:
-        with contextlib.suppress(CallbackError):  # closed already: answered, timed out or its execution ended
-            call(token)
-
-    def _beat(self, token: str, every: timedelta) -> None:
-        if BOARD.waiting(token) is None:
-            return
-        BOARD.heartbeat(token)
-        self._at(self.clock.now() + every, lambda: self._beat(token, every))
-
-    def _check_heartbeat(self, token: str) -> None:
-        waiting = BOARD.waiting(token)
-        if waiting is None or waiting.effect.heartbeat_seconds is None:
-            return
-        due = waiting.last_beat + timedelta(seconds=waiting.effect.heartbeat_seconds)
-        if due <= self.clock.now():
-            self._close(token, heartbeat_closing(waiting.effect))
-        else:
-            self._at(due, lambda: self._check_heartbeat(token))
-
-    def _submitted(self, token: str, result: TaskResult) -> bool:
-        """The handler of a callback Task returned; True if its failure is the Task's outcome."""
-        early = self.submitting.pop(token, None)
-        if result.error is not None:
-            if token in self.waits:  # the invocation failed: the Task fails, the token is void
-                del self.waits[token]
-                BOARD.forget([token])
-                return True
-            return False
-        details = {"resource": self.waits[token][1].resource if token in self.waits else None, "output": result.output}
-        self.record.record([("TaskSubmitted", None, details)], self.clock.now())
-        if early is not None:
-            self._callback_closed(token, early)
-        return False
-
-    def _callback_closed(self, token: str, closing: Closing) -> None:
-        if token in self.submitting:  # answered before its handler returned: after TaskSubmitted
-            self.submitting[token] = closing
-            return
-        entry = self.waits.pop(token, None)
-        if entry is None:
-            return
-        branch, effect = entry
-        self.record.callback_closings[token] = closing
-        if branch.cancelled:
-            return
-        now = self.clock.now()
-        if closing.error is None:
-            step = self.engine.task_succeeded(effect, closing.output, now)
-        else:
-            step = self.engine.task_failed(effect, closing.error, closing.cause, now)
-        self.ready.append((branch, step))
 
     def _expire_tasks(self) -> None:
         moment = time.monotonic()

@@ -17,20 +17,30 @@ with ``States.HeartbeatTimeout``. A token closes once: later answers raise ``Tas
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from heaviside.backends.local_lambda import TaskResult
 from heaviside.callbacks import (
+    DEFAULT_CALLBACK_TIMEOUT_SECONDS,
+    CallbackError,
     CallbackRequest,
     InvalidToken,
     TaskTimedOut,
     callback_timeout_cause,
     heartbeat_timeout_cause,
 )
-from heaviside.engine.effects import InvokeTask
+from heaviside.engine.effects import InvokeTask, Step
+from heaviside.engine.interpreter import Engine
 from heaviside.errors import HEARTBEAT_TIMEOUT, TIMEOUT
+from heaviside.runtime.clock import Clock
+from heaviside.runtime.execution import ExecutionRecord
 from heaviside.types import JSON
 
 
@@ -190,3 +200,110 @@ def answer_action(answer: Answer) -> tuple[timedelta, Callable[[str], None]] | N
         error, cause = answer.error, answer.cause
         return answer.after, lambda token: BOARD.fail(token, error, cause)
     return None
+
+
+class CallbackWaits:
+    """The callback-Task half of :class:`~heaviside.backends.local.LocalScheduler` (a mixin: it uses
+    the scheduler's engine, record, clock, ready queue and timers)."""
+
+    engine: Engine
+    record: ExecutionRecord
+    clock: Clock
+    ready: deque[tuple[Any, Step]]
+    completions: queue.Queue[Any]
+    answers: AnswerPolicy
+    #: Tokens waiting for an answer, with the branch and Task that issued them.
+    waits: dict[str, tuple[Any, InvokeTask]]
+    #: Callback Tasks whose handler still runs, with an answer that came meanwhile.
+    submitting: dict[str, Closing | None]
+    issued: list[str]
+
+    def _at(self, due: datetime, fire: Callable[[], None]) -> None:
+        raise NotImplementedError
+
+    def _open_callback(self, branch: Any, effect: InvokeTask, now: Any) -> None:
+        """A ``.waitForTaskToken`` Task starts: its token is open (even to its own handler) and its
+        timers (TimeoutSeconds, HeartbeatSeconds, a declared answer) run from now."""
+        token = effect.task_token
+        assert token is not None
+        self.waits[token] = (branch, effect)
+        self.submitting[token] = None
+        self.issued.append(token)
+        BOARD.open(Waiting(token, effect, now, now, self._deliver), self.clock.now)
+        seconds = effect.timeout_seconds or DEFAULT_CALLBACK_TIMEOUT_SECONDS
+        self._at(now + timedelta(seconds=seconds), lambda: self._close(token, timeout_closing(effect)))
+        if effect.heartbeat_seconds is not None:
+            self._at(now + timedelta(seconds=effect.heartbeat_seconds), lambda: self._check_heartbeat(token))
+        request = CallbackRequest(token, effect.frame.state, effect.payload, effect.frame.retry_count,
+                                  effect.frame.entered)
+        self.record.callback_requests.append(request)
+        answer = answer_for(self.answers, request)
+        if answer is None:
+            return
+        action = answer_action(answer)
+        if action is not None:
+            after, call = action
+            self._at(now + after, lambda: self._close_with(call, token))
+        every = answer.heartbeat_every
+        if every is not None and every.total_seconds() > 0:
+            self._at(now + every, lambda: self._beat(token, every))
+
+    def _deliver(self, token: str, closing: Closing) -> None:
+        self.completions.put((token, closing))  # any thread: the loop takes it from here
+
+    def _close(self, token: str, closing: Closing) -> None:
+        self._close_with(lambda known: BOARD.close(known, closing), token)
+
+    @staticmethod
+    def _close_with(call: Callable[[str], None], token: str) -> None:
+        with contextlib.suppress(CallbackError):  # closed already: answered, timed out or its execution ended
+            call(token)
+
+    def _beat(self, token: str, every: timedelta) -> None:
+        if BOARD.waiting(token) is None:
+            return
+        BOARD.heartbeat(token)
+        self._at(self.clock.now() + every, lambda: self._beat(token, every))
+
+    def _check_heartbeat(self, token: str) -> None:
+        waiting = BOARD.waiting(token)
+        if waiting is None or waiting.effect.heartbeat_seconds is None:
+            return
+        due = waiting.last_beat + timedelta(seconds=waiting.effect.heartbeat_seconds)
+        if due <= self.clock.now():
+            self._close(token, heartbeat_closing(waiting.effect))
+        else:
+            self._at(due, lambda: self._check_heartbeat(token))
+
+    def _submitted(self, token: str, result: TaskResult) -> bool:
+        """The handler of a callback Task returned; True if its failure is the Task's outcome."""
+        early = self.submitting.pop(token, None)
+        if result.error is not None:
+            if token in self.waits:  # the invocation failed: the Task fails, the token is void
+                del self.waits[token]
+                BOARD.forget([token])
+                return True
+            return False
+        details = {"resource": self.waits[token][1].resource if token in self.waits else None, "output": result.output}
+        self.record.record([("TaskSubmitted", None, details)], self.clock.now())
+        if early is not None:
+            self._callback_closed(token, early)
+        return False
+
+    def _callback_closed(self, token: str, closing: Closing) -> None:
+        if token in self.submitting:  # answered before its handler returned: after TaskSubmitted
+            self.submitting[token] = closing
+            return
+        entry = self.waits.pop(token, None)
+        if entry is None:
+            return
+        branch, effect = entry
+        self.record.callback_closings[token] = closing
+        if branch.cancelled:
+            return
+        now = self.clock.now()
+        if closing.error is None:
+            step = self.engine.task_succeeded(effect, closing.output, now)
+        else:
+            step = self.engine.task_failed(effect, closing.error, closing.cause, now)
+        self.ready.append((branch, step))

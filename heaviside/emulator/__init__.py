@@ -6,8 +6,9 @@ and can deliver SQS queues to handlers like an event source mapping. Point any b
 ``emulator.endpoint`` (or export ``emulator.environment()``).
 """
 
-from heaviside.emulator.lambda_api import EmulatorStats, Handler, LambdaContext, parse_function_name
+from heaviside.emulator.lambda_api import EmulatorStats, parse_function_name
 from heaviside.emulator.queue_delivery import sqs_event
+from heaviside.emulator.sandbox import Handler, LambdaContext
 from heaviside.emulator.server import Emulator
 
 __all__ = ["Emulator", "EmulatorStats", "Handler", "LambdaContext", "parse_function_name", "sqs_event"]

@@ -1,23 +1,21 @@
 """The Lambda half of the emulator: the Invoke REST API served from registered Python handlers.
 
-This module owns everything about running a "function": the registry of handlers by name, the
-Lambda-like context object, parsing ``FunctionName`` (a name, a partial or full ARN, with or
-without a qualifier), the WSGI app answering ``POST /2015-03-31/functions/{FunctionName}/invocations``
-the way AWS does (so boto3's ``lambda.invoke`` parses the replies), and the worker pool that runs
-``Event`` invocations with Lambda's asynchronous retry behaviour. It also defines the shared
-:class:`EmulatorStats` counters.
+This module owns the registry of functions by name, parsing ``FunctionName`` (a name, a partial
+or full ARN, with or without a qualifier), the WSGI app answering
+``POST /2015-03-31/functions/{FunctionName}/invocations`` the way AWS does (so boto3's
+``lambda.invoke`` parses the replies), and the worker pool that runs ``Event`` invocations with
+Lambda's asynchronous retry behaviour and on-failure destinations. It also defines the shared
+:class:`EmulatorStats` counters. One invocation's context, timeout and error documents live in
+:mod:`heaviside.emulator.sandbox`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
-import logging
 import queue
 import re
 import threading
 import time
-import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -27,13 +25,16 @@ from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-Handler = Callable[[Any, Any], Any]
-"""A Lambda handler: ``handler(event, context) -> JSON-serialisable result``."""
-
-ACCOUNT_ID = "123456789012"  # moto's default account
-TIMEOUT_SECONDS = 900.0
-MEMORY_LIMIT_IN_MB = 128
-LOGGER = logging.getLogger("heaviside.emulator")
+from heaviside.emulator.sandbox import (
+    LOGGER,
+    TIMEOUT_SECONDS,
+    FunctionConfig,
+    Handler,
+    LambdaContext,
+    error_document,
+    function_arn,
+    run_handler,
+)
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -67,31 +68,6 @@ class EmulatorStats:
             self.handler_errors += handler_errors
 
 
-class LambdaContext:
-    """The context object Lambda's Python runtime passes to a handler."""
-
-    def __init__(self, function_name: str, region: str, *, qualifier: str | None = None, request_id: str = "",
-                 timeout_seconds: float = TIMEOUT_SECONDS) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn(function_name, region, qualifier)
-        self.memory_limit_in_mb = MEMORY_LIMIT_IN_MB
-        self.aws_request_id = request_id or str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
-        self.identity: Any = None
-        self.client_context: Any = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def function_arn(name: str, region: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
-
-
 def parse_function_name(raw: str) -> tuple[str, str | None]:
     """``NAME``, ``NAME:QUALIFIER``, ``ACCOUNT:function:NAME[:Q]`` or a full ARN -> (name, qualifier)."""
     text = unquote(raw)
@@ -103,22 +79,6 @@ def parse_function_name(raw: str) -> tuple[str, str | None]:
     if len(parts) == 2:
         return parts[0], parts[1]
     return text, None
-
-
-def error_document(exc: BaseException, request_id: str) -> dict[str, Any]:
-    """Lambda's Python runtime report of an unhandled exception."""
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
-    }
-
-
-def timeout_document(timeout_seconds: float, request_id: str) -> dict[str, Any]:
-    """What Lambda reports for an invocation that ran past the function's timeout."""
-    return {"errorType": "Sandbox.Timedout",
-            "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_seconds:.2f} seconds"}
 
 
 def failure_record(item: AsyncInvocation, region: str, document: dict[str, Any], *, timestamp: str) -> dict[str, Any]:
@@ -133,56 +93,6 @@ def failure_record(item: AsyncInvocation, region: str, document: dict[str, Any],
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "responsePayload": document,
     }
-
-
-@dataclass(frozen=True)
-class FunctionConfig:
-    """A registered function: its handler, its timeout (None: run inline, never cut off) and the
-    function that receives its failed asynchronous invocations (Lambda's on-failure destination)."""
-
-    handler: Handler
-    timeout_seconds: float | None = None
-    on_failure: str | None = None
-
-
-def run_handler(config: FunctionConfig, event: Any, context: LambdaContext) -> tuple[Any, dict[str, Any] | None]:
-    """Call the handler like Lambda: ``(result, None)``, or ``(None, error document)`` when it raised
-    or ran past the function's timeout (its thread is then abandoned, as a frozen sandbox would be)."""
-    request_id = context.aws_request_id
-    if config.timeout_seconds is None:
-        try:
-            return config.handler(event, context), None
-        except Exception as exc:
-            return None, error_document(exc, request_id)
-    box: list[tuple[Any, dict[str, Any] | None]] = []
-
-    def call() -> None:
-        try:
-            box.append((config.handler(event, context), None))
-        except Exception as exc:
-            box.append((None, error_document(exc, request_id)))
-        except SandboxKilled:
-            LOGGER.info("function %s (request %s) was stopped by its timeout", context.function_name, request_id)
-
-    worker = threading.Thread(target=call, name=f"lambda-{context.function_name}", daemon=True)
-    worker.start()
-    worker.join(config.timeout_seconds)
-    if box:
-        return box[0]
-    _kill(worker)
-    return None, timeout_document(config.timeout_seconds, request_id)
-
-
-class SandboxKilled(BaseException):
-    """Raised inside a handler thread that ran past its function's timeout: Lambda would have
-    stopped the sandbox, so the handler must not go on to do anything (a BaseException, so
-    ``except Exception`` in user code does not swallow it)."""
-
-
-def _kill(worker: threading.Thread) -> None:
-    """Stop ``worker`` at its next Python instruction (CPython's asynchronous exception)."""
-    if worker.ident is not None and worker.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(SandboxKilled))
 
 
 def decode_event(payload: bytes) -> Any:

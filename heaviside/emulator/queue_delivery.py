@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from heaviside.emulator.lambda_api import LOGGER, EmulatorStats, Handler, LambdaContext
+from heaviside.emulator.lambda_api import EmulatorStats
+from heaviside.emulator.sandbox import LOGGER, Handler, LambdaContext
 
 WAIT_TIME_SECONDS = 1  # long-poll length: also bounds how long stopping an idle poller takes
 SHORT_POLL_SECONDS = 0.05

@@ -22,8 +22,9 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from heaviside.emulator.lambda_api import LOGGER, EmulatorStats, Handler, LambdaApi
+from heaviside.emulator.lambda_api import EmulatorStats, LambdaApi
 from heaviside.emulator.queue_delivery import WAIT_TIME_SECONDS, QueuePoller
+from heaviside.emulator.sandbox import LOGGER, Handler
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 _IDLE_ATTRIBUTES = [
