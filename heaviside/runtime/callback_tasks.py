@@ -34,6 +34,7 @@ from heaviside.engine.interpreter import Engine
 from heaviside.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.envelope import MARKER, VERSION, EnvelopeError, PayloadStore, decode
+from heaviside.runtime.execution_timers import delay_until
 from heaviside.runtime.invocation import HandlerOutcome
 from heaviside.runtime.places import Place, timed
 from heaviside.runtime.ports import Action, CommitLog, Dispatcher, TimedEvent, TokenRecord, TokenStore
@@ -180,7 +181,7 @@ class CallbackTasks:
         now = self.clock.now()
         due = _next_deadline(record, effect)
         if due > now:
-            delay = 1 if self.clock.virtual else max(1, min(900, int((due - now).total_seconds()) + 1))
+            delay = 1 if self.clock.virtual else max(1, delay_until(due, now))
             self.dispatcher.schedule({**event, "until": due.isoformat()}, delay)
             return "re-enqueued"
         self._token_store().close(arn, key, _expired(record, effect, now))  # unless an answer came first

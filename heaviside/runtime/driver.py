@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from random import Random
 from typing import Any
 
@@ -51,13 +50,10 @@ from heaviside.engine.effects import (
     Succeeded,
 )
 from heaviside.engine.interpreter import Engine
-from heaviside.errors import TIMEOUT
 from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
     DEFAULT_THRESHOLD,
-    MARKER,
-    VERSION,
     BranchPath,
     Envelope,
     EnvelopeError,
@@ -66,7 +62,15 @@ from heaviside.runtime.envelope import (
     effect_id,
     encode,
 )
-from heaviside.runtime.execution import FAILED, RUNNING, SUCCEEDED, TIMED_OUT, execution_timeout_cause
+from heaviside.runtime.execution import FAILED, SUCCEEDED
+from heaviside.runtime.execution_timers import (
+    MAX_DELAY_SECONDS,
+    TIMEOUT_KIND,
+    ExecutionTimers,
+    delay_until,
+    execution_deadline,
+    execution_timer,
+)
 from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
 from heaviside.runtime.joining import Joining, fork_spec
 from heaviside.runtime.places import Place, Work, timed
@@ -86,10 +90,6 @@ from heaviside.types import JSON
 
 log = logging.getLogger("heaviside.driver")
 
-#: The ``kind`` of the execution-timeout message on the wait queue.
-TIMEOUT_KIND = "timeout"
-#: The longest delay SQS accepts on one message; longer waits are re-enqueued by the resumer.
-MAX_DELAY_SECONDS = 900
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 
@@ -107,7 +107,7 @@ class TaskRun:
     reason: str  # "ran", "duplicate", "recovered" or "stopped"
 
 
-class Driver(Joining, CallbackTasks):
+class Driver(Joining, CallbackTasks, ExecutionTimers):
     """Carries executions forward on top of the ports (see the module docstring)."""
 
     def __init__(
@@ -257,7 +257,7 @@ class Driver(Joining, CallbackTasks):
                 self.clock.advance_to(effect.until)
                 now = self.clock.now()
             else:
-                self.dispatcher.schedule(dict(event), _delay(effect.until, now))
+                self.dispatcher.schedule(dict(event), delay_until(effect.until, now))
                 return "re-enqueued"
         seen = self._seen(place, envelope.id)
         if seen is not None:
@@ -265,29 +265,6 @@ class Driver(Joining, CallbackTasks):
         step = self._engine(place).resume_after_wait(effect.frame, now)
         self._trigger(place, envelope.seq, timed(step.events, now), step.effect, now)
         return "resumed"
-
-    def _time_out(self, event: Mapping[str, Any]) -> str:
-        """The execution's timer: end it as TIMED_OUT if it still runs (its branches stop at their next step)."""
-        try:
-            arn, name, seconds = event["execution"]["id"], event["execution"]["name"], event["timeoutSeconds"]
-            until = datetime.fromisoformat(event["until"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise EnvelopeError(f"malformed execution timer {event.get('id', '?')}: {exc!r}") from None
-        if self.executions.describe(arn)["status"] != RUNNING:
-            return "finished"
-        now = self.clock.now()
-        if until > now:
-            # a virtual clock moves only with Waits: look again in a (real) second
-            self.dispatcher.schedule(dict(event), 1 if self.clock.virtual else _delay(until, now))
-            return "re-enqueued"
-        self._end_timed_out(arn, name, seconds, now)
-        return "timed-out"
-
-    def _end_timed_out(self, arn: str, name: str, seconds: float, now: datetime) -> None:
-        cause = execution_timeout_cause(seconds)
-        if self.executions.finish(arn, status=TIMED_OUT, error=TIMEOUT, cause=cause, stop=now):
-            self.commits.commit(arn, f"{name}/timeout", [(now, ("ExecutionTimedOut", None,
-                                                                {"error": TIMEOUT, "cause": cause}))], [])
 
     # ------------------------------------------------------------------ commit and perform
 
@@ -371,7 +348,7 @@ class Driver(Joining, CallbackTasks):
             elif kind == "schedule":
                 event = action["event"]
                 until = datetime.fromisoformat(event["until"])
-                delay = 0 if self.clock.virtual else _delay(until, self.clock.now())
+                delay = 0 if self.clock.virtual else delay_until(until, self.clock.now())
                 self.dispatcher.schedule(event, delay)
             elif kind == "fork":
                 self._fork(work, place, action["seq"], action["spec"])
@@ -408,21 +385,3 @@ class Driver(Joining, CallbackTasks):
     def _engine(self, place: Place) -> Engine:
         arn = place.execution.id
         return Engine(place.definition, place.execution, Random(), tokens=lambda: issue_token(arn))
-
-
-def execution_timer(execution: Execution, timeout_seconds: float) -> Action:
-    """The action that schedules the execution's ``TimeoutSeconds`` timer on the wait queue."""
-    event = {MARKER: VERSION, "kind": TIMEOUT_KIND, "id": f"{execution.name}/timeout",
-             "execution": {"id": execution.id, "name": execution.name}, "timeoutSeconds": timeout_seconds,
-             "until": execution_deadline(execution, timeout_seconds).isoformat()}
-    return {"do": "schedule", "event": event}
-
-
-def execution_deadline(execution: Execution, timeout_seconds: float) -> datetime:
-    """When an execution with ``TimeoutSeconds`` times out."""
-    return datetime.fromisoformat(execution.start_time) + timedelta(seconds=timeout_seconds)
-
-
-def _delay(until: datetime, now: datetime) -> int:
-    """Seconds to hold a message (SQS's whole seconds, at most 900; longer waits come back)."""
-    return max(0, min(MAX_DELAY_SECONDS, math.ceil((until - now).total_seconds())))
