@@ -28,6 +28,7 @@ from heaviside.definition.model import Definition
 from heaviside.engine.effects import Effect, Event, Execution, Failed, Fork, InvokeTask, ScheduleWait, Step, Succeeded
 from heaviside.engine.fanout import JoinOutcome, JoinTracker
 from heaviside.engine.interpreter import Engine
+from heaviside.engine.tasks import resource_details
 from heaviside.errors import TIMEOUT
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord, execution_timeout_cause
@@ -165,7 +166,7 @@ class LocalScheduler(CallbackWaits):
             seconds = effect.timeout_seconds if effect.task_token is None else None  # a callback waits on the clock
             deadline = None if seconds is None else time.monotonic() + seconds
             self.in_flight[ticket] = (branch, effect, deadline)
-            self.record.record([(effect.event_prefix + "Started", None, {"resource": effect.resource})], now)
+            self.record.record([(effect.event_prefix + "Started", None, resource_details(effect.resource))], now)
             if effect.task_token is not None:
                 self._open_callback(branch, effect, now)
         elif isinstance(effect, ScheduleWait):

@@ -38,6 +38,7 @@ from heaviside.callbacks import (
 )
 from heaviside.engine.effects import InvokeTask, Step
 from heaviside.engine.interpreter import Engine
+from heaviside.engine.tasks import resource_details
 from heaviside.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.execution import ExecutionRecord
@@ -284,7 +285,8 @@ class CallbackWaits:
                 BOARD.forget([token])
                 return True
             return False
-        details = {"resource": self.waits[token][1].resource if token in self.waits else None, "output": result.output}
+        resource = self.waits[token][1].resource if token in self.waits else ""
+        details = {**resource_details(resource), "output": result.output}
         self.record.record([("TaskSubmitted", None, details)], self.clock.now())
         if early is not None:
             self._callback_closed(token, early)

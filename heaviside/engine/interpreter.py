@@ -50,6 +50,7 @@ from heaviside.engine.tasks import (
     function_name,
     lambda_invoke_request,
     new_task_token,
+    resource_details,
 )
 from heaviside.engine.tasks import lambda_invoke_result as shape_lambda_invoke_result
 from heaviside.errors import HEARTBEAT_TIMEOUT, QUERY_EVALUATION_ERROR, RUNTIME, TIMEOUT, StatesError
@@ -67,6 +68,7 @@ class Engine:
         self.execution = execution
         self.random = random
         self.tokens = tokens
+        self._region = execution.id.split(":")[3] if execution.id.count(":") >= 3 else "us-east-1"
         self._execution_context = execution.context()
         self._bodies = _bodies(definition)
 
@@ -90,10 +92,10 @@ class Engine:
     def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime) -> Step:
         frame = effect.frame
         state = self._state(frame, TaskState)
-        details = {"resource": state.resource, "output": result}
-        events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]
         if effect.task_token is None and classify_resource(state.resource).kind == LAMBDA_INVOKE:
             result = shape_lambda_invoke_result(result)
+        details = {**resource_details(state.resource), "output": result}
+        events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]
         return Step(self._finish(state, frame, result, now, events), events)
 
     def task_failed(self, effect: InvokeTask, error: str, cause: str | None, now: datetime) -> Step:
@@ -101,7 +103,7 @@ class Engine:
         state = self._state(frame, TaskState)
         kind = "TimedOut" if error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "Failed"
         events: list[Event] = [
-            (effect.event_prefix + kind, None, {"resource": state.resource, "error": error, "cause": cause})
+            (effect.event_prefix + kind, None, {**resource_details(state.resource), "error": error, "cause": cause})
         ]
         return Step(self._settle(state, self._recover(state, frame, error, cause, now, events), now, events), events)
 
@@ -219,7 +221,11 @@ class Engine:
             name = function_name(state.resource)
         elif target.kind == LAMBDA_INVOKE:
             name, payload = lambda_invoke_request(payload)
-        details: dict[str, Any] = {"resource": state.resource, "input": payload}
+        details: dict[str, Any]
+        if target.event_prefix == "LambdaFunction":
+            details = {"resource": state.resource, "input": payload}
+        else:  # AWS shows an integration's effective parameters, and where it runs
+            details = {**resource_details(state.resource), "region": self._region, "parameters": request.payload}
         if request.timeout_seconds is not None:
             details["timeoutInSeconds"] = request.timeout_seconds
         if request.heartbeat_seconds is not None:

@@ -54,6 +54,18 @@ def classify_resource(resource: str) -> TaskTarget:
     return TaskTarget(kind, "Task", callback)
 
 
+def resource_details(resource: str) -> dict[str, Any]:
+    """What AWS's ``Task*`` events of an optimized integration name it by (``resourceType``:
+    the service, ``resource``: the API with its suffix); a Lambda ARN's ``LambdaFunction*`` events
+    carry none, and any other resource is named as written."""
+    if _LAMBDA_ARN.match(resource):
+        return {}
+    integration = _STATES_INTEGRATION.match(resource)
+    if integration is None:
+        return {"resource": resource}
+    return {"resourceType": integration.group(1), "resource": integration.group(2)}
+
+
 def new_task_token() -> str:
     """An unguessable task token (256 random bits from the operating system's CSPRNG)."""
     return secrets.token_urlsafe(32)

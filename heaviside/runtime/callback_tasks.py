@@ -31,6 +31,7 @@ from heaviside.callbacks import (
 )
 from heaviside.engine.effects import InvokeTask
 from heaviside.engine.interpreter import Engine
+from heaviside.engine.tasks import resource_details
 from heaviside.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.envelope import MARKER, VERSION, EnvelopeError, PayloadStore, decode
@@ -88,13 +89,13 @@ class CallbackTasks:
         assert effect.task_token is not None
         arn, key = parse_token(effect.task_token)
         now = self.clock.now()
-        events: list[TimedEvent] = [(started, ("TaskStarted", None, {"resource": effect.resource}))]
+        events: list[TimedEvent] = [(started, ("TaskStarted", None, resource_details(effect.resource)))]
         if outcome.error is not None:
             self._trigger(place, seq, events, None, now, [])
             if self._token_store().close(arn, key, {"error": outcome.error, "cause": outcome.cause}):
                 self._carry_out(self._record(arn, key))
             return
-        events.append((now, ("TaskSubmitted", None, {"resource": effect.resource, "output": outcome.output})))
+        events.append((now, ("TaskSubmitted", None, {**resource_details(effect.resource), "output": outcome.output})))
         record = self._record(arn, key)
         timer = [] if not record.waiting else [self._timer(event, key, record, effect)]
         self._trigger(place, seq, events, None, now, timer)

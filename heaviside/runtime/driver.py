@@ -50,6 +50,7 @@ from heaviside.engine.effects import (
     Succeeded,
 )
 from heaviside.engine.interpreter import Engine
+from heaviside.engine.tasks import resource_details
 from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
@@ -230,7 +231,7 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
             step = engine.task_succeeded(effect, outcome.output, now)
         else:
             step = engine.task_failed(effect, outcome.error, outcome.cause, now)
-        started_event: Event = (effect.event_prefix + "Started", None, {"resource": effect.resource})
+        started_event: Event = (effect.event_prefix + "Started", None, resource_details(effect.resource))
         self._trigger(place, seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
 
     def resume(self, event: Mapping[str, Any]) -> str:

@@ -215,7 +215,7 @@ def test_order_charge_fails_twice_and_is_retried(runs: Runs, backend: str) -> No
     outcome = runs.get(backend, "order/input.json")
     failed = outcome.events("TaskFailed")
     assert [event["taskFailedEventDetails"]["error"] for event in failed] == ["PaymentGatewayTimeout"] * 2
-    attempts = [json.loads(event["taskScheduledEventDetails"]["input"])["attempt"]
+    attempts = [json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]["attempt"]
                 for event in outcome.events("TaskScheduled")]
     assert attempts == [0, 1, 2]
     assert outcome.exited("ChargePayment") == [{"chargeId": "ch_A-1001", "attempts": 3}]
@@ -259,7 +259,7 @@ def test_etl_runs_one_task_per_batch_with_a_wait_between(runs: Runs, backend: st
 def test_etl_retries_a_throttled_batch(runs: Runs, backend: str) -> None:
     outcome = runs.get(backend, "etl/input.json")
     assert [event["taskFailedEventDetails"]["error"] for event in outcome.events("TaskFailed")] == ["SourceThrottled"]
-    attempts = [json.loads(event["taskScheduledEventDetails"]["input"])["attempt"]
+    attempts = [json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]["attempt"]
                 for event in outcome.events("TaskScheduled")]
     assert attempts == [0, 0, 0, 0, 1, 0, 0]  # batches 0-2, batch 3 twice (throttled once), 4, 5
 

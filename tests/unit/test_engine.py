@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from random import Random
 from typing import Any
@@ -171,3 +172,25 @@ def test_join_tolerance_count_and_percentage() -> None:
     assert over.failed(0, "E", None) is None
     exceeded = over.failed(1, "E", None)
     assert exceeded is not None and exceeded.error == "States.ExceedToleratedFailureThreshold"
+
+
+def test_task_events_carry_aws_details_for_integrations_and_lambda_arns() -> None:
+    from heaviside import run_local
+
+    definition = {"StartAt": "Invoke", "States": {
+        "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Arn", "TimeoutSeconds": 5,
+                   "Parameters": {"FunctionName": "echo", "Payload": {"x": 1}}, "ResultSelector": {"p.$": "$.Payload"}},
+        "Arn": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo", "End": True}}}
+    record = run_local(definition, {}, handlers={"echo": lambda event, context: event})
+    events = {event["type"]: event for event in record.history()}
+    scheduled = events["TaskScheduled"]["taskScheduledEventDetails"]
+    assert (scheduled["resourceType"], scheduled["resource"], scheduled["region"]) == ("lambda", "invoke", "us-east-1")
+    assert json.loads(scheduled["parameters"]) == {"FunctionName": "echo", "Payload": {"x": 1}}
+    assert scheduled["timeoutInSeconds"] == 5
+    assert events["TaskStarted"]["taskStartedEventDetails"] == {"resourceType": "lambda", "resource": "invoke"}
+    succeeded = json.loads(events["TaskSucceeded"]["taskSucceededEventDetails"]["output"])
+    assert succeeded["Payload"] == {"x": 1} and succeeded["StatusCode"] == 200
+    lambda_scheduled = events["LambdaFunctionScheduled"]["lambdaFunctionScheduledEventDetails"]
+    assert json.loads(lambda_scheduled["input"]) == {"p": {"x": 1}}
+    assert "lambdaFunctionStartedEventDetails" not in events["LambdaFunctionStarted"] or \
+        events["LambdaFunctionStarted"]["lambdaFunctionStartedEventDetails"] == {}
