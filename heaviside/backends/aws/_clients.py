@@ -6,6 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from heaviside.backends.aws.retention import Retention
+from heaviside.runtime.envelope import PayloadStore
+
 #: Error codes S3 answers for an object (or bucket) that does not exist.
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 #: DynamoDB's error code of a conditional write whose condition did not hold.
@@ -33,6 +36,19 @@ class ClientHolder:
         if self._client is None:
             self._client = default_client(self.service)
         return self._client
+
+
+class TableStore(ClientHolder):
+    """A store of items on one DynamoDB table: large text may go to S3 (``payloads``), and every
+    item written gets the table's TTL (``retention``)."""
+
+    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
+                 retention: Retention | None = None) -> None:
+        self.service = "dynamodb"
+        self.table = table
+        self._client = client
+        self.payloads = payloads
+        self.retention = retention or Retention()
 
 
 def error_code(exc: BaseException) -> str | None:

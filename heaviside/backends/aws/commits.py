@@ -23,9 +23,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, is_condition_failed
+from heaviside.backends.aws._clients import TableStore, is_condition_failed
 from heaviside.backends.aws.executions import RECORD_SK
-from heaviside.backends.aws.retention import Retention
 from heaviside.engine.io import compact_json
 from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.execution import RUNNING
@@ -63,16 +62,8 @@ def load_text(payloads: PayloadStore | None, item: dict[str, Any], attribute: st
     return payloads.get(item[attribute + "Ref"]["S"]).decode("utf-8")
 
 
-class DynamoCommitLog(ClientHolder):
+class DynamoCommitLog(TableStore):
     """The :class:`~heaviside.runtime.ports.CommitLog` on one DynamoDB table (see the module docstring)."""
-
-    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
-                 retention: Retention | None = None) -> None:
-        self.service = "dynamodb"
-        self.table = table
-        self._client = client
-        self.payloads = payloads
-        self.retention = retention or Retention()
 
     def commit(self, execution_arn: str, commit_id: str, events: Sequence[TimedEvent],
                actions: list[Action]) -> Commit | None:

@@ -23,8 +23,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, error_code, is_condition_failed, put_if_absent
-from heaviside.backends.aws.retention import TTL_ATTRIBUTE, Retention
+from heaviside.backends.aws._clients import TableStore, error_code, is_condition_failed, put_if_absent
+from heaviside.backends.aws.retention import TTL_ATTRIBUTE
 from heaviside.engine.io import compact_json
 from heaviside.runtime.execution import RUNNING, SUCCEEDED
 from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
@@ -80,15 +80,8 @@ def _describe(item: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-class DynamoExecutionStore(ClientHolder):
+class DynamoExecutionStore(TableStore):
     """Execution records and their histories in one DynamoDB table (see the module docstring)."""
-
-    def __init__(self, table: str, *, client: Any = None, retention: Retention | None = None) -> None:
-        self.service = "dynamodb"
-        self.table = table
-        self._client = client
-        self.retention = retention or Retention()
-
 
     @staticmethod
     def create_table(client: Any, table: str) -> None:

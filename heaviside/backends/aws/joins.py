@@ -22,11 +22,9 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, is_condition_failed, put_if_absent
+from heaviside.backends.aws._clients import TableStore, is_condition_failed, put_if_absent
 from heaviside.backends.aws.commits import join_sk, load_text, query_all, store_text
-from heaviside.backends.aws.retention import Retention
 from heaviside.engine.io import compact_json
-from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.ports import JoinProgress, JoinShape
 from heaviside.types import JSON
 
@@ -48,16 +46,8 @@ def _shape_of(text: str) -> JoinShape:
     return JoinShape(count, max_concurrency, tolerated_count, tolerated_percentage)
 
 
-class DynamoJoinStore(ClientHolder):
+class DynamoJoinStore(TableStore):
     """The :class:`~heaviside.runtime.ports.JoinStore` on one DynamoDB table (see the module docstring)."""
-
-    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
-                 retention: Retention | None = None) -> None:
-        self.service = "dynamodb"
-        self.table = table
-        self._client = client
-        self.payloads = payloads
-        self.retention = retention or Retention()
 
     def _key(self, execution_arn: str, sk: str) -> dict[str, Any]:
         return {"pk": {"S": execution_arn}, "sk": {"S": sk}}

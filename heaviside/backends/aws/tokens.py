@@ -14,26 +14,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import ClientHolder, is_condition_failed, put_if_absent
+from heaviside.backends.aws._clients import TableStore, is_condition_failed, put_if_absent
 from heaviside.backends.aws.commits import load_text, store_text
-from heaviside.backends.aws.retention import Retention
 from heaviside.engine.io import compact_json
-from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.ports import TokenRecord
 
 TOKEN_PREFIX = "token#"
 
 
-class DynamoTokenStore(ClientHolder):
+class DynamoTokenStore(TableStore):
     """Task tokens on one DynamoDB table (see the module docstring)."""
-
-    def __init__(self, table: str, *, client: Any = None, payloads: PayloadStore | None = None,
-                 retention: Retention | None = None) -> None:
-        self.service = "dynamodb"
-        self.table = table
-        self._client = client
-        self.payloads = payloads
-        self.retention = retention or Retention()
 
     def _key(self, execution_arn: str, key: str) -> dict[str, Any]:
         return {"pk": {"S": execution_arn}, "sk": {"S": TOKEN_PREFIX + key}}
