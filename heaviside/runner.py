@@ -16,7 +16,7 @@ from typing import Any
 
 from heaviside.backends.local import LocalScheduler
 from heaviside.backends.local_callbacks import AnswerPolicy
-from heaviside.backends.local_lambda import LambdaPool
+from heaviside.backends.local_lambda import LambdaPool, TaskMocks
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
 from heaviside.definition.timestamps import format_timestamp
@@ -58,6 +58,7 @@ def run_local(
     state_machine_name: str = "local",
     random: Random | None = None,
     callbacks: AnswerPolicy | None = None,
+    mocks: TaskMocks | None = None,
 ) -> ExecutionRecord:
     """Run one execution to its end and return its record (status, output/error, history).
 
@@ -72,6 +73,9 @@ def run_local(
     or a function of the :class:`~heaviside.callbacks.CallbackRequest` returning one of those; a
     token can also be answered by anyone holding it through :mod:`heaviside.callbacks`. The
     record's ``callback_requests`` lists every token issued with the input that carried it.
+
+    ``mocks`` answers Task invocations instead of their handlers (see :mod:`heaviside.testing`);
+    ``record.task_calls`` lists every invocation (state, input, attempt, time), mocked or not.
     """
     compiled = definition if isinstance(definition, Definition) else load_definition(definition)
     input_value = {} if input is None else input
@@ -90,8 +94,7 @@ def run_local(
         state_machine_name=state_machine_name,
     )
     record = ExecutionRecord(execution_arn, execution_name, machine_arn, input_value, start)
-    scheduler = LocalScheduler(
-        compiled, execution, record, LambdaPool(handlers or {}), clock, random if random is not None else Random(),
-        callbacks,
-    )
+    lambdas = LambdaPool(handlers or {}, mocks=mocks)
+    scheduler = LocalScheduler(compiled, execution, record, lambdas, clock,
+                               random if random is not None else Random(), callbacks)
     return scheduler.run()

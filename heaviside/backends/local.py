@@ -31,7 +31,14 @@ from heaviside.engine.interpreter import Engine
 from heaviside.engine.tasks import resource_details
 from heaviside.errors import TIMEOUT
 from heaviside.runtime.clock import Clock
-from heaviside.runtime.execution import FAILED, SUCCEEDED, TIMED_OUT, ExecutionRecord, execution_timeout_cause
+from heaviside.runtime.execution import (
+    FAILED,
+    SUCCEEDED,
+    TIMED_OUT,
+    ExecutionRecord,
+    TaskCall,
+    execution_timeout_cause,
+)
 from heaviside.runtime.invocation import timeout_cause
 from heaviside.types import JSON
 
@@ -162,6 +169,8 @@ class LocalScheduler(CallbackWaits):
         self.record.record(step.events, now)
         effect: Effect = step.effect
         if isinstance(effect, InvokeTask):
+            self.record.task_calls.append(TaskCall(effect.frame.state, effect.resource, effect.function_name,
+                                                   effect.payload, effect.frame.retry_count, now))
             ticket = self.lambdas.submit(effect, self.completions)
             seconds = effect.timeout_seconds if effect.task_token is None else None  # a callback waits on the clock
             deadline = None if seconds is None else time.monotonic() + seconds
@@ -297,7 +306,7 @@ class LocalScheduler(CallbackWaits):
         if effect.task_token is not None and not self._submitted(effect.task_token, result):
             return
         if result.error is None:
-            step = self.engine.task_succeeded(effect, result.output, now)
+            step = self.engine.task_succeeded(effect, result.output, now, response=result.response)
         else:
             step = self.engine.task_failed(effect, result.error, result.cause, now)
         self.ready.append((branch, step))

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from heaviside.engine.effects import InvokeTask
 from heaviside.errors import TASK_FAILED
@@ -28,6 +28,25 @@ class TaskResult:
     output: JSON = None
     error: str | None = None
     cause: str | None = None
+    #: ``output`` is the integration's whole response (a mock's ``Return``): not shaped again.
+    response: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MockedResult:
+    """What a mock answers for one task invocation: ``output`` (the service's whole response),
+    or ``error`` and ``cause``."""
+
+    output: JSON = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class TaskMocks(Protocol):
+    """Mocked task results by state (Step Functions Local's mock files; see :mod:`heaviside.testing`)."""
+
+    def result(self, effect: InvokeTask) -> MockedResult | None:
+        """The mocked result of this invocation of ``effect.frame.state``; None: run the handler."""
 
 
 class LambdaContext:
@@ -51,8 +70,9 @@ class LambdaContext:
 class LambdaPool:
     """Finds a task's handler and runs it on a worker thread; results go to a queue."""
 
-    def __init__(self, handlers: Mapping[str, Handler], max_workers: int = 64) -> None:
+    def __init__(self, handlers: Mapping[str, Handler], max_workers: int = 64, mocks: TaskMocks | None = None) -> None:
         self.handlers = dict(handlers)
+        self.mocks = mocks
         self.max_workers = max_workers
         self._work: queue.Queue[tuple[int, InvokeTask, queue.Queue[TaskResult]]] = queue.Queue()
         self._workers = 0
@@ -61,9 +81,14 @@ class LambdaPool:
         self._tickets = 0
 
     def submit(self, effect: InvokeTask, results: queue.Queue[Any]) -> int:
+        """Start the task; its :class:`TaskResult` (with the returned ticket) arrives on ``results``."""
+        mocked = None if self.mocks is None else self.mocks.result(effect)
         with self._lock:
             self._tickets += 1
             ticket = self._tickets
+            if mocked is not None:
+                results.put(TaskResult(ticket, mocked.output, mocked.error, mocked.cause, response=True))
+                return ticket
             if self._idle == 0 and self._workers < self.max_workers:
                 self._workers += 1
                 threading.Thread(target=self._worker, name=f"heaviside-lambda-{self._workers}", daemon=True).start()

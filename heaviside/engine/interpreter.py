@@ -89,10 +89,12 @@ class Engine:
         """Run from state ``name`` appending history to ``events`` (the Map fast path: no Step per item)."""
         return self._run(name, input_, variables, now, events)
 
-    def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime) -> Step:
+    def task_succeeded(self, effect: InvokeTask, result: JSON, now: datetime, *, response: bool = False) -> Step:
+        """The task returned ``result`` (``response``: the integration's whole response already,
+        as a mock gives it, so ``lambda:invoke``'s is not wrapped again)."""
         frame = effect.frame
         state = self._state(frame, TaskState)
-        if effect.task_token is None and classify_resource(state.resource).kind == LAMBDA_INVOKE:
+        if not response and effect.task_token is None and classify_resource(state.resource).kind == LAMBDA_INVOKE:
             result = shape_lambda_invoke_result(result)
         details = {**resource_details(state.resource), "output": result}
         events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]

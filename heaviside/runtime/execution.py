@@ -56,6 +56,19 @@ def _details_key(event_type: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class TaskCall:
+    """One task invocation: the Task state, its resource and function, the effective input it was
+    called with, its attempt (``$$.State.RetryCount``) and when."""
+
+    state: str
+    resource: str
+    function: str | None
+    input: JSON
+    attempt: int
+    time: datetime
+
+
 @dataclass
 class ExecutionRecord:
     """One execution as the caller sees it (``heaviside.run_local`` returns this)."""
@@ -72,6 +85,8 @@ class ExecutionRecord:
     stop_date: datetime | None = None
     # Events in batches, one per engine step, all stamped with the time the step was recorded.
     batches: list[tuple[datetime, list[Event]]] = field(default_factory=list)
+    #: Every task invocation of a local run, in order (mocked ones too).
+    task_calls: list[TaskCall] = field(default_factory=list)
     #: Callback Tasks that waited for their token (local runs), and how each token closed.
     callback_requests: list[CallbackRequest] = field(default_factory=list)
     callback_closings: dict[str, Any] = field(default_factory=dict)

@@ -250,3 +250,29 @@ def test_large_map_of_pass_states_completes() -> None:
                                 "ItemProcessor": machine({"P": {"Type": "Pass", "End": True}}), "End": True}})
     record = run_local(definition, list(range(2000)))
     assert record.output[1999] == {"v": 1999, "i": 1999}
+
+
+def test_every_task_invocation_is_recorded_with_its_input_attempt_and_time() -> None:
+    from datetime import timedelta
+
+    from heaviside.runtime.clock import VirtualClock
+
+    calls = {"n": 0}
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("once")
+        return event["v"] + 1
+
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky", "End": True,
+        "Parameters": {"v.$": "$.v"}, "Retry": [{"ErrorEquals": ["ConnectionError"], "IntervalSeconds": 30}]}}}
+    clock = VirtualClock()
+    start = clock.now()
+    record = run_local(definition, {"v": 1}, handlers={"flaky": flaky}, clock=clock)
+    assert record.output == 2
+    assert [(call.state, call.function, call.input, call.attempt) for call in record.task_calls] == [
+        ("T", "flaky", {"v": 1}, 0), ("T", "flaky", {"v": 1}, 1)]
+    assert record.task_calls[1].time - record.task_calls[0].time == timedelta(seconds=30)
+    assert record.task_calls[0].time == start
