@@ -19,6 +19,7 @@ from typing import Any
 
 from heaviside.cli_callbacks import AnswerSyntaxError, add_local_answer_options, local_answers
 from heaviside.errors import DefinitionError
+from heaviside.progress import RunProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -116,9 +117,14 @@ def _run(args: argparse.Namespace) -> int:
     handlers = load_all_handlers(args.handlers)
     try:
         answers = local_answers(args.callback, args.callback_failure)
-        record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
-                           name=args.name, state_machine_name=Path(args.definition).stem or "local",
-                           callbacks=answers)
+        progress = RunProgress.for_stream(sys.stderr)
+        try:
+            record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
+                               name=args.name, state_machine_name=Path(args.definition).stem or "local",
+                               callbacks=answers, observer=None if progress is None else progress.observe)
+        finally:
+            if progress is not None:
+                progress.close()
     except (InvalidExecutionInput, AnswerSyntaxError) as exc:
         raise UsageError(str(exc)) from None
     if args.history:

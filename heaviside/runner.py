@@ -20,7 +20,7 @@ from heaviside.backends.local_lambda import LambdaPool, TaskMocks
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
 from heaviside.definition.timestamps import format_timestamp
-from heaviside.engine.effects import Execution
+from heaviside.engine.effects import Event, Execution
 from heaviside.engine.io import PAYLOAD_LIMIT_BYTES
 from heaviside.runtime.clock import Clock, RealClock, VirtualClock
 from heaviside.runtime.execution import ExecutionRecord
@@ -59,6 +59,7 @@ def run_local(
     random: Random | None = None,
     callbacks: AnswerPolicy | None = None,
     mocks: TaskMocks | None = None,
+    observer: Callable[[list[Event]], None] | None = None,
 ) -> ExecutionRecord:
     """Run one execution to its end and return its record (status, output/error, history).
 
@@ -76,6 +77,7 @@ def run_local(
 
     ``mocks`` answers Task invocations instead of their handlers (see :mod:`heaviside.testing`);
     ``record.task_calls`` lists every invocation (state, input, attempt, time), mocked or not.
+    ``observer`` is called with each batch of history events as it is recorded.
     """
     compiled = definition if isinstance(definition, Definition) else load_definition(definition)
     input_value = {} if input is None else input
@@ -93,7 +95,7 @@ def run_local(
         state_machine_id=machine_arn,
         state_machine_name=state_machine_name,
     )
-    record = ExecutionRecord(execution_arn, execution_name, machine_arn, input_value, start)
+    record = ExecutionRecord(execution_arn, execution_name, machine_arn, input_value, start, observer=observer)
     lambdas = LambdaPool(handlers or {}, mocks=mocks)
     scheduler = LocalScheduler(compiled, execution, record, lambdas, clock,
                                random if random is not None else Random(), callbacks)

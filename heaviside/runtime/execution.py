@@ -7,6 +7,7 @@ and rendered as AWS ``GetExecutionHistory`` events only when someone asks.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -90,6 +91,8 @@ class ExecutionRecord:
     #: Callback Tasks that waited for their token (local runs), and how each token closed.
     callback_requests: list[CallbackRequest] = field(default_factory=list)
     callback_closings: dict[str, Any] = field(default_factory=dict)
+    #: Called with each batch of events as it is recorded (a progress display, say).
+    observer: Callable[[list[Event]], None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_describe(cls, described: dict[str, Any], events: list[tuple[datetime, Event]]) -> ExecutionRecord:
@@ -113,6 +116,8 @@ class ExecutionRecord:
     def record(self, events: list[Event], timestamp: datetime) -> None:
         if events:
             self.batches.append((timestamp, events))
+            if self.observer is not None:
+                self.observer(events)
 
     def events(self) -> list[tuple[datetime, Event]]:
         """Every event with its timestamp, in order."""
