@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="the execution name (default: a random UUID)")
     run.add_argument("--history", metavar="FILE", help="write the execution history (AWS event shape) as JSON")
     add_local_answer_options(run)
+    run.add_argument("--mock-config", metavar="FILE", help="a Step Functions Local mock file (MockConfigFile format)")
+    run.add_argument("--test-case", metavar="NAME", help="the mock file's test case to use")
+    run.add_argument("--mock-state-machine", metavar="NAME",
+                     help="the mock file's state machine holding the test case (when several have that name)")
     run.set_defaults(command=_run)
 
     validate = commands.add_parser(
@@ -111,21 +115,24 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from heaviside.definition.loader import load_definition, read_definition_file
     from heaviside.runner import InvalidExecutionInput, run_local
+    from heaviside.testing.mock_config import MockConfigError, mocks_for_run
 
     definition = load_definition(read_definition_file(args.definition))
     input_value = _read_input(args.input, args.input_file)
     handlers = load_all_handlers(args.handlers)
     try:
         answers = local_answers(args.callback, args.callback_failure)
+        mocks = mocks_for_run(args.mock_config, args.test_case, args.mock_state_machine, definition)
         progress = RunProgress.for_stream(sys.stderr)
         try:
             record = run_local(definition, input_value, handlers=handlers, skip_waits=args.skip_waits,
                                name=args.name, state_machine_name=Path(args.definition).stem or "local",
-                               callbacks=answers, observer=None if progress is None else progress.observe)
+                               callbacks=answers, mocks=mocks,
+                               observer=None if progress is None else progress.observe)
         finally:
             if progress is not None:
                 progress.close()
-    except (InvalidExecutionInput, AnswerSyntaxError) as exc:
+    except (InvalidExecutionInput, AnswerSyntaxError, MockConfigError) as exc:
         raise UsageError(str(exc)) from None
     if args.history:
         Path(args.history).write_text(json.dumps(record.history(), indent=2))

@@ -192,3 +192,13 @@ def test_jsonata_reads_the_token_from_states_context() -> None:
     record = run(definition, {"Ask": Success({"fine": 1})})
     request = record.callback_requests[0]
     assert record.output == {"fine": 1} and request.input["token"] == request.token
+
+
+def test_a_mocked_return_is_a_callback_tasks_result_as_in_step_functions_local() -> None:
+    from heaviside.testing.mock_config import MockConfig
+
+    config = MockConfig.load({"StateMachines": {"m": {"TestCases": {"t": {"Ask": "Approved"}}}},
+                              "MockedResponses": {"Approved": {"0": {"Return": {"approved": True}}}}})
+    record = run_local(machine(), {"who": "ann"}, handlers={"notify": notify}, skip_waits=True,
+                       mocks=config.test_case("t"))
+    assert (record.status, record.output) == ("SUCCEEDED", {"approved": True})

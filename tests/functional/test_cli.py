@@ -177,3 +177,15 @@ def test_jsonata_invoice_example(capsys: pytest.CaptureFixture[str], input_file:
                  "--input-file", str(invoice / input_file)])
     assert code == 0
     assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_run_with_a_step_functions_local_mock_file(capsys: pytest.CaptureFixture[str]) -> None:
+    files = Path(__file__).parent / "mock_files"
+    common = ["run", str(files / "LambdaSQSIntegration.asl.json"), "--mock-config", str(files / "MockConfigFile.json"),
+              "--skip-waits"]
+    assert main([*common, "--test-case", "RetryPath"]) == 0
+    assert json.loads(capsys.readouterr().out)["MessageId"].startswith("3bcb6e8e")
+    assert main(common) == 2
+    assert "--mock-config needs --test-case NAME" in capsys.readouterr().err
+    assert main([*common, "--test-case", "NoSuchCase"]) == 2
+    assert "NoSuchCase" in capsys.readouterr().err
