@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="the execution name (default: a random UUID)")
     run.add_argument("--history", metavar="FILE", help="write the execution history (AWS event shape) as JSON")
     add_local_answer_options(run)
+    run.add_argument("--coverage", metavar="FILE", help="add this run's coverage (states, Choice branches, "
+                     "Retry/Catch rules, branches taken) to FILE and print the summary on stderr")
     run.add_argument("--mock-config", metavar="FILE", help="a Step Functions Local mock file (MockConfigFile format)")
     run.add_argument("--test-case", metavar="NAME", help="the mock file's test case to use")
     run.add_argument("--mock-state-machine", metavar="NAME",
@@ -101,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
         "diagram (Parallel branches and Map processors as subgraphs, Catch edges dashed).")
     graph.add_argument("definition")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--coverage", metavar="FILE",
+                       help="a coverage file from `heaviside run --coverage`: mark what the runs never took")
     graph.set_defaults(command=_graph)
 
     from heaviside.cli_remote import add_remote_commands  # here: it imports this module
@@ -136,6 +140,14 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if args.history:
         Path(args.history).write_text(json.dumps(record.history(), indent=2))
+    if args.coverage:
+        from heaviside.testing.coverage import CoverageError, accumulate
+
+        try:
+            print(accumulate(args.coverage, definition, record).summary_text(), file=sys.stderr)
+        except CoverageError as exc:
+            raise UsageError(str(exc)) from None
+
     from heaviside.backends.local import describe_output
 
     print(json.dumps(describe_output(record), ensure_ascii=False))
@@ -219,6 +231,14 @@ def _graph(args: argparse.Namespace) -> int:
     from heaviside.definition.loader import load_definition, read_definition_file
     from heaviside.graph import render_graph
 
+    if args.coverage:
+        from heaviside.testing.coverage import graph_coverage_main
+
+        try:
+            print(graph_coverage_main(args.definition, args.format, args.coverage))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        return EXIT_OK
     document = read_definition_file(args.definition)
     load_definition(document)  # reject invalid definitions with their problems
     print(render_graph(document, args.format))
