@@ -1,6 +1,6 @@
 """template.yaml, the SAM template that deploys heaviside, checked offline (no AWS account, no SAM CLI).
 
-- It loads with CloudFormation's short tags, transforms with aws-sam-translator and cfn-lint finds no error.
+- It loads with CloudFormation's short tags, transforms with aws-sam-translator and cfn-lint finds no error or warning.
 - Every function's CodeUri + Handler is a callable in the repo; the examples' handlers are ``@task``s.
 - IAM of the *transformed* template: no wildcard action, no ``*`` resource (unless allowlisted), only the
   AWSLambdaBasicExecutionRole managed policy, Lambda invocations limited to the stack's functions, DynamoDB
@@ -9,6 +9,9 @@
 - Storage: private encrypted bucket with TLS-only policy, table SSE + PITR + TTL, encrypted queues with
   the wait queue redriving to the DLQ; the resumer's trigger; the task functions' on-failure destination.
 - The outputs ``--stack`` reads, and HEAVISIDE_FUNCTIONS maps every function the examples' definitions name.
+- The callback function: a function URL whose AuthType is the CallbackAuth parameter, public permissions only when
+  it is NONE (exactly two, on that function only), the runtime's grants, and the URL given to the functions that
+  hand out task tokens.
 """
 
 from __future__ import annotations
@@ -67,6 +70,9 @@ NEEDED = {
     "ResumerFunction": RUNTIME | {("sqs:ReceiveMessage", WAIT_QUEUE), ("sqs:DeleteMessage", WAIT_QUEUE),
                                   ("sqs:GetQueueAttributes", WAIT_QUEUE), ("sqs:SendMessage", DLQ)},
     "TaskFailureFunction": RUNTIME | {("sqs:SendMessage", DLQ)},  # its own on-failure destination
+    # answering a token carries the execution on (claim, commit, next task): the runtime, nothing more; it is
+    # invoked by its function URL, never asynchronously, so it has no on-failure destination
+    "CallbackFunction": RUNTIME,
     "task": RUNTIME | {("lambda:InvokeFunction", FAILURE)},  # the on-failure destination
 }
 
@@ -119,9 +125,9 @@ def test_sam_transform_succeeds(cfn: dict[str, Any]) -> None:
     assert {"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Lambda::LayerVersion"} <= types
 
 
-def test_cfn_lint_finds_no_errors() -> None:
+def test_cfn_lint_finds_no_errors_or_warnings() -> None:
     matches = lint_file(TEMPLATE, {"regions": ["us-east-1", "eu-west-1", "ap-southeast-2"]})
-    assert [str(match) for match in matches if match.rule.id.startswith("E")] == []
+    assert [str(match) for match in matches if match.rule.id.startswith(("E", "W"))] == []
 
 
 @pytest.mark.parametrize("name", sorted(functions()))
@@ -283,24 +289,76 @@ def test_layer_is_built_by_the_makefile() -> None:
 
 
 def test_outputs_include_what_the_cli_reads(cfn: dict[str, Any]) -> None:
-    assert {*STACK_OUTPUTS, "TaskFailureFunctionName", "LayerArn"} <= set(cfn["Outputs"])
+    assert {*STACK_OUTPUTS, "TaskFailureFunctionName", "LayerArn", "CallbackUrl", "CallbackFunctionName"} <= set(
+        cfn["Outputs"])
+    assert cfn["Outputs"]["CallbackUrl"]["Value"] == {"Fn::GetAtt": ["CallbackFunctionUrl", "FunctionUrl"]}
+    assert cfn["Outputs"]["CallbackFunctionName"]["Value"] == {"Ref": "CallbackFunction"}
 
 
-def _asl_function_names(node: Any) -> set[str]:
-    """The Lambda function names of every Task in an ASL document (nested branches included)."""
+def test_callback_function_is_served_by_a_function_url(cfn: dict[str, Any]) -> None:
+    properties = functions()["CallbackFunction"]["Properties"]
+    assert (properties["CodeUri"], properties["Handler"], properties["Timeout"]) == ("lambdas/", "callback_api.handler",
+                                                                                     60)
+    assert properties["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-callback"}
+    assert "Condition" not in functions()["CallbackFunction"]  # deployed with or without the examples
+    auth = raw()["Parameters"]["CallbackAuth"]
+    assert (auth["Type"], auth["Default"], auth["AllowedValues"]) == ("String", "NONE", ["NONE", "AWS_IAM"])
+    urls = {name: resource for name, resource in cfn["Resources"].items() if resource["Type"] == "AWS::Lambda::Url"}
+    assert urls == {"CallbackFunctionUrl": {"Type": "AWS::Lambda::Url", "Properties": {
+        "TargetFunctionArn": {"Ref": "CallbackFunction"}, "AuthType": {"Ref": "CallbackAuth"}}}}
+
+
+def test_only_the_callback_url_is_public_and_only_with_auth_none(cfn: dict[str, Any]) -> None:
+    """The resource-based permissions of the whole stack: the two a public function URL needs, nothing else.
+
+    SAM adds a public function URL's permission only for a literal ``AuthType: NONE``; with ``!Ref CallbackAuth``
+    it adds none (the URL would answer 403), so the template writes them, conditioned on CallbackAuth being NONE.
+    Since October 2025 a function URL needs both: ``lambda:InvokeFunctionUrl`` (restricted to URLs of AuthType
+    NONE) and ``lambda:InvokeFunction`` restricted to invocations through a function URL (``InvokedViaFunctionUrl``),
+    so the public reaches the callback function by its URL only, never by the Invoke API, and no other function.
+    """
+    assert raw()["Conditions"]["PublicCallbackUrl"] == {"Fn::Equals": [{"Ref": "CallbackAuth"}, "NONE"]}
+    permissions = {name: resource for name, resource in cfn["Resources"].items()
+                   if resource["Type"] == "AWS::Lambda::Permission"}
+    public = {"FunctionName": {"Ref": "CallbackFunction"}, "Principal": "*"}
+    assert permissions == {
+        "CallbackUrlPublicInvoke": {"Type": "AWS::Lambda::Permission", "Condition": "PublicCallbackUrl", "Properties": {
+            "Action": "lambda:InvokeFunctionUrl", **public, "FunctionUrlAuthType": "NONE"}},
+        "CallbackUrlPublicInvokeFunction": {"Type": "AWS::Lambda::Permission", "Condition": "PublicCallbackUrl",
+                                            "Properties": {"Action": "lambda:InvokeFunction", **public,
+                                                           "InvokedViaFunctionUrl": True}}}
+
+
+def test_functions_that_hand_out_tokens_know_the_callback_url(cfn: dict[str, Any]) -> None:
+    handing_out = set().union(*(_asl_function_names(json.loads(path.read_text()), callbacks_only=True)
+                                for path in ROOT.glob("examples/*/*.asl.json")))
+    assert {"request_approval", "escalate", "submit_job"} <= handing_out
+    for name, function in task_functions().items():
+        variables = cfn["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert "HEAVISIDE_FUNCTIONS" in variables, name  # the function's own variables merge with the Globals'
+        if function["Properties"]["Handler"].split(".")[1] in handing_out:
+            assert variables["CALLBACK_URL"] == {"Fn::GetAtt": ["CallbackFunctionUrl", "FunctionUrl"]}, name
+        else:
+            assert "CALLBACK_URL" not in variables, name
+
+
+def _asl_function_names(node: Any, callbacks_only: bool = False) -> set[str]:
+    """The Lambda function names of every Task (or every ``.waitForTaskToken`` Task) in an ASL document."""
     names: set[str] = set()
     if isinstance(node, dict):
         resource = node.get("Resource") if node.get("Type") == "Task" else None
+        if callbacks_only and not (isinstance(resource, str) and resource.endswith(".waitForTaskToken")):
+            resource = None
         if isinstance(resource, str) and resource.startswith("arn:aws:lambda:"):
             names.add(resource.split(":")[6])
         elif isinstance(resource, str) and resource.startswith("arn:aws:states:::lambda:invoke"):
             given = (node.get("Parameters") or node.get("Arguments") or {})["FunctionName"]
             names.add(given.split("function:")[-1].split(":")[0])
         for value in node.values():
-            names |= _asl_function_names(value)
+            names |= _asl_function_names(value, callbacks_only)
     elif isinstance(node, list):
         for value in node:
-            names |= _asl_function_names(value)
+            names |= _asl_function_names(value, callbacks_only)
     return names
 
 
