@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     add_local_answer_options(run)
     run.add_argument("--coverage", metavar="FILE", help="add this run's coverage (states, Choice branches, "
                      "Retry/Catch rules, branches taken) to FILE and print the summary on stderr")
+    run.add_argument("--cost", action="store_true",
+                     help="print on stderr what this execution would cost on AWS with heaviside and on Step Functions")
     run.add_argument("--mock-config", metavar="FILE", help="a Step Functions Local mock file (MockConfigFile format)")
     run.add_argument("--test-case", metavar="NAME", help="the mock file's test case to use")
     run.add_argument("--mock-state-machine", metavar="NAME",
@@ -110,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     from heaviside.cli_remote import add_remote_commands  # here: it imports this module
 
     add_remote_commands(commands)
+    from heaviside.testing.test_state_cli import add_test_state_command
+
+    add_test_state_command(commands)
     return parser
 
 
@@ -147,7 +152,10 @@ def _run(args: argparse.Namespace) -> int:
             print(accumulate(args.coverage, definition, record).summary_text(), file=sys.stderr)
         except CoverageError as exc:
             raise UsageError(str(exc)) from None
+    if args.cost:
+        from heaviside.testing.cost import estimate_cost, render_cost
 
+        print(render_cost(estimate_cost(record, definition)), file=sys.stderr)
     from heaviside.backends.local import describe_output
 
     print(json.dumps(describe_output(record), ensure_ascii=False))
