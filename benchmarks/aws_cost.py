@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from heaviside.backends.aws.executions import DynamoExecutionStore
+from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.emulator.deployment import EmulatedDeployment
 from heaviside.runtime.execution import RUNNING
 
@@ -122,7 +123,9 @@ def run_one(deployment: EmulatedDeployment, definition: dict[str, Any]) -> None:
                                        Payload=json.dumps({"definition": definition, "input": {}, "name": name}))
     arn = f"arn:aws:states:us-east-1:123456789012:execution:heaviside:{name}"
     # polled with a client of its own: the runtime's clients count only what heaviside does
-    records = DynamoExecutionStore(deployment.runtime.config.table, client=deployment.client("dynamodb"))
+    config = deployment.runtime.config
+    records = DynamoExecutionStore(config.table, client=deployment.client("dynamodb"),
+                                   payloads=S3PayloadStore(config.bucket, client=deployment.client("s3")))
     while records.describe(arn)["status"] == RUNNING:
         time.sleep(0.01)
     if records.describe(arn)["status"] != "SUCCEEDED":

@@ -43,17 +43,23 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class _Dispatcher:
-    """WSGI app: Lambda Invoke to the handlers, every other request to moto."""
+    """WSGI app: Lambda Invoke to the handlers, every other request to moto.
+
+    moto's backends check a write's condition and apply it without a lock, so two concurrent
+    conditional writes (``attribute_not_exists``, S3's ``If-None-Match``) could both succeed,
+    which DynamoDB and S3 never allow. The service requests therefore go through moto one at a
+    time (each takes well under a millisecond); Lambda handlers still run concurrently."""
 
     def __init__(self, lambda_api: LambdaApi) -> None:
         self.lambda_api = lambda_api
         self.moto = DomainDispatcherApplication(create_backend_app)
+        self._moto_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if LambdaApi.handles(environ):
             return self.lambda_api(environ, start_response)
-        result: Iterable[bytes] = self.moto(environ, start_response)
-        return result
+        with self._moto_lock:
+            return list(self.moto(environ, start_response))
 
 
 class Emulator:

@@ -15,7 +15,8 @@ driver (``runtime/driver.py``, ``joining.py``, ``callback_tasks.py``) makes for 
   ending the join (none when every child ran inline, in the forking Lambda);
 * a callback Task: its token, a timer message per 900 s until answered, the answer's reads and
   close; ``TimeoutSeconds``: a timer message per 900 s, each read back (``GetItem``);
-* S3: envelope values over the threshold (put once, read per delivery), commit bodies over 300 KiB.
+* S3: envelope values over the threshold (put once, read per delivery), commit bodies over 300 KiB,
+  an execution's input or output over 128 KiB (once each).
 
 Checked call for call against the emulator (``tests/functional/test_cost_estimate.py``). Capacity
 units as DynamoDB bills them (writes per 1 KB of the whole item, ``UpdateItem`` too; strongly
@@ -53,7 +54,8 @@ PRICES: Final = {
 }
 SQS_MAX_DELAY: Final = 900
 EXPRESS_MAX_SECONDS: Final = 300
-_BODY_LIMIT: Final = 300 * 1024  # commit bodies above this go to S3 (backends/aws/commits.py)
+_BODY_LIMIT: Final = 300 * 1024  # commit bodies above this go to S3 (backends/aws/_clients.py)
+RECORD_VALUE_LIMIT: Final = 128 * 1024  # an execution's input/output above this goes to S3 (executions.py)
 _SMALL: Final = 200  # bytes of an item's keys and bookkeeping attributes
 _CLOSING: Final = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
 _BOOKKEEPING: Final = ("Started", "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut",
@@ -95,7 +97,9 @@ class _Model:
         self.wru = self.rru = self.messages = self.extra_lambda = self.marks = self.retries = 0
         self.notes: list[str] = []
         self.depth, self.nested = _structure(definition)
-        self.record_size = _SMALL + 150 + _size(record.input)
+        # an input or output over 128 KiB is kept in S3, a reference in the record (backends/aws/executions.py)
+        self.record_size = _SMALL + 150 + _record_value(record.input)
+        self.calls["s3.PutObject"] += _size(record.input) > RECORD_VALUE_LIMIT
         self.entered = Counter(name for _, (kind, name, _) in self.events if kind.endswith("StateEntered"))
 
     def put(self, size: int, count: int = 1) -> None:
@@ -267,7 +271,9 @@ class _Model:
 
     def finish(self) -> None:
         record, kinds = self.record, {kind for _, (kind, _, _) in self.events}
-        ending = _size(record.output) + len(record.error or "") + len(record.cause or "")
+        ending = _record_value(record.output) + len(record.error or "") + len(record.cause or "")
+        if record.status == "SUCCEEDED" and _size(record.output) > RECORD_VALUE_LIMIT:
+            self.calls["s3.PutObject"] += 1
         if "ExecutionTimedOut" in kinds:
             self.commit(marked=False)
         if kinds & {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut"}:
@@ -402,3 +408,9 @@ def render_cost(estimate: CostEstimate) -> str:
         lines.append(f"{label:<{width}}  {count:>18}  {priced:>11}  {million:>13}")
     lines.extend(f"note: {note}" for note in estimate.notes)
     return "\n".join(lines)
+
+
+def _record_value(value: JSON) -> int:
+    """Bytes an execution's input or output takes in its record item (a reference when in S3)."""
+    size = _size(value)
+    return size if size <= RECORD_VALUE_LIMIT else 120

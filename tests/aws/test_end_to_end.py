@@ -190,6 +190,23 @@ def test_payloads_over_the_threshold_travel_through_s3(deployment: EmulatedDeplo
     assert after > before  # the 300 KiB state (230 KiB result + 70 KiB input) went through S3
 
 
+def test_an_execution_with_a_large_input_and_output_records_both(deployment: EmulatedDeployment) -> None:
+    definition = {"StartAt": "Pause", "States": {
+        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Big"},
+        "Big": {"Type": "Task", "Resource": FN + "big", "End": True}}}
+    big_input = {"pad": "y" * (200 * 1024)}  # with the 230 KiB output: over an item's 400 KB
+    record = start_and_wait(deployment, definition, big_input)
+    assert record.status == SUCCEEDED, record.cause
+    assert record.input == big_input
+    assert record.output == {"blob": "x" * (230 * 1024)}
+    described = deployment.runtime.executions.describe(record.execution_arn)
+    assert json.loads(described["output"]) == {"blob": "x" * (230 * 1024)}
+    item = deployment.client("dynamodb").get_item(
+        TableName=deployment.runtime.config.table,
+        Key={"pk": {"S": record.execution_arn}, "sk": {"S": "execution"}})["Item"]
+    assert {"inputRef", "outputRef"} <= set(item) and "output" not in item  # both in S3, the record small
+
+
 def huge(event: Any, context: Any) -> Any:
     return "z" * (300 * 1024)
 

@@ -24,6 +24,7 @@ import pytest
 from benchmarks import aws_cost
 from heaviside import run_local
 from heaviside.backends.aws.executions import DynamoExecutionStore
+from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.backends.local_callbacks import NoAnswer, Success
 from heaviside.cli import main
 from heaviside.definition.loader import load_definition
@@ -106,7 +107,9 @@ def execute(deployment: EmulatedDeployment, definition: dict[str, Any], input_: 
     deployment.client("lambda").invoke(FunctionName=deployment.runtime.config.invoker,
                                        Payload=json.dumps({"definition": definition, "input": input_, "name": name}))
     arn = f"arn:aws:states:us-east-1:123456789012:execution:heaviside:{name}"
-    records = DynamoExecutionStore(deployment.runtime.config.table, client=deployment.client("dynamodb"))
+    config = deployment.runtime.config
+    records = DynamoExecutionStore(config.table, client=deployment.client("dynamodb"),
+                                   payloads=S3PayloadStore(config.bucket, client=deployment.client("s3")))
     deadline = time.monotonic() + 60
     while records.describe(arn)["status"] == RUNNING and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -195,10 +198,11 @@ def test_long_waits_and_the_execution_timer_take_a_message_per_900_seconds() -> 
 def test_payloads_over_the_threshold_travel_through_s3() -> None:
     result = estimate({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1800, "OutputPath": "$.small",
                                                             "End": True}}}, {"big": "x" * 210_000, "small": 1})
-    # the execution input (in the resume envelope) and the start's commit body (ExecutionStarted and the
-    # Wait's entry: 420 KB) go to S3; each of the resumer's two deliveries reads the input back
-    assert (result.calls["s3.PutObject"], result.calls["s3.GetObject"]) == (2, 2)
-    assert result.read_units == 1 + 52  # the resume's precheck: its commit (absent) and the 210 KB record
+    # the execution input (in the record and in the resume envelope) and the start's commit body
+    # (ExecutionStarted and the Wait's entry: 420 KB) go to S3; each of the resumer's two deliveries reads
+    # the envelope's input back
+    assert (result.calls["s3.PutObject"], result.calls["s3.GetObject"]) == (3, 2)
+    assert result.read_units == 1 + 1  # the resume's precheck: its commit (absent) and the record (input in S3)
 
 
 def test_callbacks_pay_a_timer_until_answered_or_timed_out() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
@@ -83,3 +83,25 @@ def is_not_found(exc: BaseException) -> bool:
 def is_precondition_failed(exc: BaseException) -> bool:
     """Whether ``exc`` is S3 refusing a conditional write because the object already exists."""
     return error_code(exc) in PRECONDITION_CODES
+
+
+#: Text longer than this (UTF-8 bytes) is kept in S3 rather than in an item attribute.
+INLINE_BODY_LIMIT: Final = 300 * 1024
+
+
+def store_text(payloads: PayloadStore | None, text: str, key: str, attribute: str,
+               limit: int = INLINE_BODY_LIMIT) -> dict[str, Any]:
+    """An item attribute holding ``text``, or ``<attribute>Ref`` to S3 when it is over ``limit`` bytes."""
+    data = text.encode("utf-8")
+    if len(data) <= limit or payloads is None:
+        return {attribute: {"S": text}}
+    return {attribute + "Ref": {"S": payloads.put(key, data)}}
+
+
+def load_text(payloads: PayloadStore | None, item: dict[str, Any], attribute: str) -> str:
+    """The text :func:`store_text` stored."""
+    if attribute in item:
+        return str(item[attribute]["S"])
+    if payloads is None:
+        raise ValueError(f"item {item.get('sk')} keeps {attribute} in S3 but no payload store is configured")
+    return payloads.get(item[attribute + "Ref"]["S"]).decode("utf-8")

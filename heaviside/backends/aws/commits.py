@@ -23,18 +23,15 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import TableStore, is_condition_failed
+from heaviside.backends.aws._clients import TableStore, is_condition_failed, load_text, store_text
 from heaviside.backends.aws.executions import RECORD_SK
 from heaviside.engine.io import compact_json
-from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.execution import RUNNING
 from heaviside.runtime.ports import Action, Commit, Precheck, TimedEvent
 
 COMMIT_PREFIX: Final = "commit#"
 CLAIM_PREFIX: Final = "claim#"
 JOIN_PREFIX: Final = "join#"
-#: Bodies above this many bytes go to S3 (DynamoDB items stop at 400 KB, names included).
-INLINE_BODY_LIMIT: Final = 300 * 1024
 
 
 def commit_sk(commit_id: str) -> str:
@@ -43,23 +40,6 @@ def commit_sk(commit_id: str) -> str:
 
 def join_sk(join_id: str) -> str:
     return JOIN_PREFIX + join_id
-
-
-def store_text(payloads: PayloadStore | None, text: str, key: str, attribute: str) -> dict[str, Any]:
-    """An item attribute holding ``text``, or ``<attribute>Ref`` to S3 when it is too big for an item."""
-    data = text.encode("utf-8")
-    if len(data) <= INLINE_BODY_LIMIT or payloads is None:
-        return {attribute: {"S": text}}
-    return {attribute + "Ref": {"S": payloads.put(key, data)}}
-
-
-def load_text(payloads: PayloadStore | None, item: dict[str, Any], attribute: str) -> str:
-    """The text :func:`store_text` stored."""
-    if attribute in item:
-        return str(item[attribute]["S"])
-    if payloads is None:
-        raise ValueError(f"item {item.get('sk')} keeps {attribute} in S3 but no payload store is configured")
-    return payloads.get(item[attribute + "Ref"]["S"]).decode("utf-8")
 
 
 class DynamoCommitLog(TableStore):

@@ -3,41 +3,53 @@
 One table, two kinds of items under the execution ARN as partition key ``pk``:
 
 * ``sk = "execution"``: the record (name, state machine, definition hash, status, dates,
-  input/output as JSON text, error, cause);
+  input/output as JSON text — in S3 when over 128 KiB, so both fit an item together —, error,
+  cause);
 * the history lives in the commits of :mod:`heaviside.backends.aws.commits` (same partition).
 
 Every write is conditional, so the at-least-once deliveries of Lambda and SQS are harmless:
 ``start`` is idempotent for the same name and input, and ``finish`` moves ``RUNNING`` to a
 final status exactly once.
 
-Limits of this slice: an item over DynamoDB's 400 KB limit raises :class:`ExecutionItemTooLarge`
-(offloading big input/output/events to S3 comes later), and :meth:`DynamoExecutionStore.list`
-is a filtered Scan (a status index comes later).
+Limits: a record still over DynamoDB's 400 KB limit (an enormous error cause) raises
+:class:`ExecutionItemTooLarge`, and :meth:`DynamoExecutionStore.list` is a filtered Scan (a
+status index comes later).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import TableStore, error_code, is_condition_failed, put_if_absent
+from heaviside.backends.aws._clients import (
+    TableStore,
+    error_code,
+    is_condition_failed,
+    load_text,
+    put_if_absent,
+    store_text,
+)
 from heaviside.backends.aws.retention import TTL_ATTRIBUTE
 from heaviside.engine.io import compact_json
+from heaviside.runtime.envelope import PayloadStore
 from heaviside.runtime.execution import RUNNING, SUCCEEDED
 from heaviside.runtime.ports import ExecutionAlreadyExists, ExecutionDoesNotExist
 from heaviside.types import JSON
 
 #: DynamoDB's item size limit (names + values, UTF-8 bytes).
 MAX_ITEM_BYTES: Final = 400 * 1024
+#: An execution's input or output larger than this goes to S3 (both together then fit in an item).
+RECORD_VALUE_LIMIT: Final = 128 * 1024
 #: Sort key of the execution record item.
 RECORD_SK: Final = "execution"
 
 
 class ExecutionItemTooLarge(ValueError):
-    """An item would exceed DynamoDB's 400 KB limit (S3 offload is not implemented yet)."""
+    """A record would exceed DynamoDB's 400 KB limit even with its input and output in S3."""
 
 
 def _item_size(item: dict[str, dict[str, str]]) -> int:
@@ -50,11 +62,11 @@ def _check_size(item: dict[str, dict[str, str]], what: str) -> None:
     if size > MAX_ITEM_BYTES:
         raise ExecutionItemTooLarge(
             f"{what} is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte item limit "
-            "(offloading large payloads to S3 is not implemented yet)"
+            "even with its input and output in S3"
         )
 
 
-def _describe(item: dict[str, Any]) -> dict[str, Any]:
+def _describe(item: dict[str, Any], payloads: PayloadStore | None) -> dict[str, Any]:
     """``DescribeExecution``'s shape from a record item (same keys as ``ExecutionRecord.describe``)."""
 
     def text(name: str) -> str | None:
@@ -67,17 +79,22 @@ def _describe(item: dict[str, Any]) -> dict[str, Any]:
         "name": text("name"),
         "status": text("status"),
         "startDate": text("startDate"),
-        "input": json.dumps(json.loads(str(text("input")))),
+        "input": json.dumps(json.loads(load_text(payloads, item, "input"))),
     }
     for key in ("stopDate",):
         if (value := text(key)) is not None:
             result[key] = value
-    if result["status"] == SUCCEEDED and (output := text("output")) is not None:
-        result["output"] = json.dumps(json.loads(output))
+    if result["status"] == SUCCEEDED and ("output" in item or "outputRef" in item):
+        result["output"] = json.dumps(json.loads(load_text(payloads, item, "output")))
     for key in ("error", "cause"):
         if (value := text(key)) is not None:
             result[key] = value
     return result
+
+
+def _value_key(execution_arn: str, field: str) -> str:
+    """Where a record's large input or output goes in S3."""
+    return f"executions/{hashlib.sha256(execution_arn.encode()).hexdigest()[:32]}-{field}.json"
 
 
 class DynamoExecutionStore(TableStore):
@@ -122,6 +139,7 @@ class DynamoExecutionStore(TableStore):
         execution returns that execution (``created`` False); a different input, or a name whose
         execution has already finished, raises :class:`ExecutionAlreadyExists`.
         """
+        input_text = compact_json(input)
         item = {
             "pk": {"S": execution_arn},
             "sk": {"S": RECORD_SK},
@@ -130,18 +148,18 @@ class DynamoExecutionStore(TableStore):
             "definitionHash": {"S": definition_hash},
             "status": {"S": RUNNING},
             "startDate": {"S": start.isoformat()},
-            "input": {"S": compact_json(input)},
+            **store_text(self.payloads, input_text, _value_key(execution_arn, "input"), "input", RECORD_VALUE_LIMIT),
             **self.retention.while_running(),
         }
         _check_size(item, f"the record of {execution_arn}")
         if put_if_absent(self.client, self.table, item):
-            return True, _describe(item)
+            return True, _describe({**item, "input": {"S": input_text}}, None)  # no need to read S3 back
         existing = self._get_record(execution_arn)
-        if json.loads(existing["input"]["S"]) != json.loads(item["input"]["S"]):
+        if json.loads(load_text(self.payloads, existing, "input")) != input:
             raise ExecutionAlreadyExists(execution_arn, "started with a different input")
         if existing["status"]["S"] != RUNNING:
             raise ExecutionAlreadyExists(execution_arn, f"already {existing['status']['S']}")
-        return False, _describe(existing)
+        return False, _describe(existing, self.payloads)
 
     def finish(
         self,
@@ -164,15 +182,16 @@ class DynamoExecutionStore(TableStore):
             ":expires": {"N": self.retention.after_stop(stop)},
         }
         sets = ["#status = :status", "#stopDate = :stopDate", "#expires = :expires"]
-        for key, value in (
-            ("output", compact_json(output) if status == SUCCEEDED else None),
-            ("error", error),
-            ("cause", cause),
-        ):
-            if value is not None:
-                names[f"#{key}"] = key
-                values[f":{key}"] = {"S": value}
-                sets.append(f"#{key} = :{key}")
+        attributes: dict[str, dict[str, str]] = {}
+        if status == SUCCEEDED:
+            attributes.update(store_text(self.payloads, compact_json(output), _value_key(execution_arn, "output"),
+                                         "output", RECORD_VALUE_LIMIT))
+        attributes.update({key: {"S": value} for key, value in (("error", error), ("cause", cause))
+                           if value is not None})
+        for key, value in attributes.items():
+            names[f"#{key}"] = key
+            values[f":{key}"] = value
+            sets.append(f"#{key} = :{key}")
         _check_size({key: value for key, value in values.items()}, f"the final state of {execution_arn}")
         try:
             self.client.update_item(
@@ -188,7 +207,7 @@ class DynamoExecutionStore(TableStore):
             if code == "ValidationException" and "size" in str(exc).lower():
                 raise ExecutionItemTooLarge(
                     f"the record of {execution_arn} would exceed DynamoDB's item limit "
-                    "(offloading large payloads to S3 is not implemented yet)"
+                    "even with its input and output in S3"
                 ) from exc
             if not is_condition_failed(exc):
                 raise
@@ -212,7 +231,7 @@ class DynamoExecutionStore(TableStore):
 
     def describe(self, execution_arn: str) -> dict[str, Any]:
         """``DescribeExecution``'s shape (``input``/``output`` as JSON text)."""
-        return _describe(self._get_record(execution_arn))
+        return _describe(self._get_record(execution_arn), self.payloads)
 
     def list(self, status: str | None = None) -> list[dict[str, Any]]:
         """Describe dicts of every execution (optionally of one status), newest start first.
@@ -236,7 +255,7 @@ class DynamoExecutionStore(TableStore):
         found: list[dict[str, Any]] = []
         while True:
             response = self.client.scan(**kwargs)
-            found.extend(_describe(item) for item in response.get("Items", []))
+            found.extend(_describe(item, self.payloads) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 break
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

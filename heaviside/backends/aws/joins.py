@@ -22,8 +22,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import TableStore, is_condition_failed, put_if_absent
-from heaviside.backends.aws.commits import join_sk, load_text, query_all, store_text
+from heaviside.backends.aws._clients import TableStore, is_condition_failed, load_text, put_if_absent, store_text
+from heaviside.backends.aws.commits import join_sk, query_all
 from heaviside.engine.io import compact_json
 from heaviside.runtime.ports import JoinProgress, JoinShape
 from heaviside.types import JSON

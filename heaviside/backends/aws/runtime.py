@@ -72,7 +72,7 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
     s3, dynamodb, sqs = (_client(given, service) for service in ("s3", "dynamodb", "sqs"))
     payloads = S3PayloadStore(config.bucket, client=s3)
     retention = Retention(config.retention_days)
-    executions = DynamoExecutionStore(config.table, client=dynamodb, retention=retention)
+    executions = DynamoExecutionStore(config.table, client=dynamodb, payloads=payloads, retention=retention)
     commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads, retention=retention)
     dispatcher = LambdaSqsDispatcher(config.queue_url, lambda_client=given.get("lambda"), sqs_client=sqs,
                                      functions=config.functions)

@@ -14,8 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from heaviside.backends.aws._clients import TableStore, is_condition_failed, put_if_absent
-from heaviside.backends.aws.commits import load_text, store_text
+from heaviside.backends.aws._clients import TableStore, is_condition_failed, load_text, put_if_absent, store_text
 from heaviside.engine.io import compact_json
 from heaviside.runtime.ports import TokenRecord
 
