@@ -45,10 +45,10 @@ class _QuietRequestHandler(WSGIRequestHandler):
 class _Dispatcher:
     """WSGI app: Lambda Invoke to the handlers, every other request to moto.
 
-    moto's backends check a write's condition and apply it without a lock, so two concurrent
-    conditional writes (``attribute_not_exists``, S3's ``If-None-Match``) could both succeed,
-    which DynamoDB and S3 never allow. The service requests therefore go through moto one at a
-    time (each takes well under a millisecond); Lambda handlers still run concurrently."""
+    moto's DynamoDB checks a write's condition and applies it without a lock, so two concurrent
+    conditional writes (``attribute_not_exists``) could both succeed, which DynamoDB never
+    allows. DynamoDB requests therefore go through moto one at a time (each takes well under a
+    millisecond); other services (SQS long polls among them) and Lambda handlers stay concurrent."""
 
     def __init__(self, lambda_api: LambdaApi) -> None:
         self.lambda_api = lambda_api
@@ -58,6 +58,9 @@ class _Dispatcher:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if LambdaApi.handles(environ):
             return self.lambda_api(environ, start_response)
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
+            result: Iterable[bytes] = self.moto(environ, start_response)
+            return result
         with self._moto_lock:
             return list(self.moto(environ, start_response))
 
