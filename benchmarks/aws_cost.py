@@ -32,21 +32,10 @@ from heaviside.backends.aws.executions import DynamoExecutionStore
 from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.emulator.deployment import EmulatedDeployment
 from heaviside.runtime.execution import RUNNING
+from heaviside.testing.cost import PRICES  # public us-east-1 prices, one list for both
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
-#: Public us-east-1 prices (USD), as published by AWS.
-PRICES = {
-    "sfn_standard_per_transition": 0.025 / 1000,
-    "sfn_express_per_request": 1.00 / 1_000_000,
-    "sfn_express_per_gb_second": 0.00001667,
-    "lambda_per_request": 0.20 / 1_000_000,
-    "dynamodb_per_wru": 0.625 / 1_000_000,
-    "dynamodb_per_rru": 0.125 / 1_000_000,
-    "sqs_per_request": 0.40 / 1_000_000,
-    "s3_per_put": 0.005 / 1000,
-    "s3_per_get": 0.0004 / 1000,
-}
 WAIT_SECONDS = 60
 
 

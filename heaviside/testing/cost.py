@@ -40,7 +40,7 @@ from heaviside.runtime.envelope import DEFAULT_THRESHOLD, Packer
 from heaviside.runtime.execution import ExecutionRecord
 from heaviside.types import JSON
 
-#: Public us-east-1 prices (USD); the same as ``benchmarks/aws_cost.py``.
+#: Public us-east-1 prices (USD), as published by AWS (``benchmarks/aws_cost.py`` uses them too).
 PRICES: Final = {
     "sfn_standard_per_transition": 0.025 / 1000,
     "sfn_express_per_request": 1.00 / 1_000_000,
