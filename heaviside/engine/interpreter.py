@@ -41,6 +41,7 @@ from heaviside.engine.effects import (
     Succeeded,
     state_context,
 )
+from heaviside.engine.io import check_output_size
 from heaviside.engine.language import Language, Transition, Variables
 from heaviside.engine.recovery import decide_retry, find_catcher
 from heaviside.engine.specialize import raw_state_specs, specialize
@@ -240,6 +241,7 @@ class Engine:
         """Turn a result into the state's output (and variables), then move on."""
         try:
             output, variables = _language(state).finish(self, state, frame, result)
+            check_output_size(state.name, output)
         except StatesError as exc:
             _note_evaluation_failure(events, state, exc)
             return self._settle(state, self._recover(state, frame, exc.error, exc.cause, now, events), now, events)

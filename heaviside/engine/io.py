@@ -12,7 +12,7 @@ from typing import Final
 from heaviside.definition.model import OptionalPath
 from heaviside.definition.paths import Path, PathNotFound, Scope, compile_path
 from heaviside.definition.templates import Template
-from heaviside.errors import RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
+from heaviside.errors import DATA_LIMIT_EXCEEDED, RESULT_PATH_MATCH_FAILURE, RUNTIME, StatesError
 from heaviside.types import JSON
 
 IDENTITY: Final[Path] = compile_path("$")
@@ -67,3 +67,11 @@ def place_result(result_path: OptionalPath, raw_input: JSON, result: JSON) -> JS
 
 def compact_json(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def check_output_size(state: str, output: JSON) -> None:
+    """A Task/Parallel/Map output over 256 KiB fails the state with ``States.DataLimitExceeded``
+    (AWS checks state output as well as task results; catchable only by naming it)."""
+    if isinstance(output, (dict, list, str)) and len(compact_json(output).encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
+        raise StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{state}' returned a result with a size exceeding "
+                                               "the maximum number of bytes service limit.")

@@ -183,11 +183,16 @@ def test_payloads_over_the_threshold_travel_through_s3(deployment: EmulatedDeplo
     s3 = deployment.client("s3")
     bucket = deployment.runtime.config.bucket
     before = s3.list_objects_v2(Bucket=bucket, Prefix="payloads/").get("KeyCount", 0)
-    record = start_and_wait(deployment, BIG, {"pad": "y" * (70 * 1024)})
+    record = start_and_wait(deployment, BIG, {"pad": "y" * (20 * 1024)})
     assert record.status == SUCCEEDED, record.cause
     assert record.output == len(json.dumps({"blob": "x" * (230 * 1024)}))
     after = s3.list_objects_v2(Bucket=bucket, Prefix="payloads/").get("KeyCount", 0)
-    assert after > before  # the 300 KiB state (230 KiB result + 70 KiB input) went through S3
+    assert after > before  # the 250 KiB state (230 KiB result + 20 KiB input) went through S3
+
+
+def test_a_state_output_over_256_kib_fails_with_data_limit_exceeded(deployment: EmulatedDeployment) -> None:
+    record = start_and_wait(deployment, BIG, {"pad": "y" * (70 * 1024)})  # 230 KiB result + 70 KiB input
+    assert (record.status, record.error) == ("FAILED", "States.DataLimitExceeded")
 
 
 def test_an_execution_with_a_large_input_and_output_records_both(deployment: EmulatedDeployment) -> None:

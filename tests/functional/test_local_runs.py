@@ -276,3 +276,22 @@ def test_every_task_invocation_is_recorded_with_its_input_attempt_and_time() -> 
         ("T", "flaky", {"v": 1}, 0), ("T", "flaky", {"v": 1}, 1)]
     assert record.task_calls[1].time - record.task_calls[0].time == timedelta(seconds=30)
     assert record.task_calls[0].time == start
+
+
+def test_a_state_output_over_256_kib_fails_with_data_limit_exceeded_catchable_only_by_name() -> None:
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:big"
+    handlers = {"big": lambda event, context: {"blob": "x" * (200 * 1024)}}  # the result itself is under the limit
+
+    def machine(catch: str) -> dict[str, Any]:
+        return {"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": fn, "ResultPath": "$.made", "End": True,
+                  "Catch": [{"ErrorEquals": [catch], "ResultPath": "$.error", "Next": "Caught"}]},
+            "Caught": {"Type": "Pass", "OutputPath": "$.error", "End": True}}}
+
+    padded = {"pad": "y" * (100 * 1024)}  # ... but merged into the input by ResultPath, the output is over
+    caught = run_local(machine("States.DataLimitExceeded"), padded, handlers=handlers)
+    assert caught.output == {"Error": "States.DataLimitExceeded", "Cause": "The state/task 'T' returned a result "
+                             "with a size exceeding the maximum number of bytes service limit."}
+    uncaught = run_local(machine("States.ALL"), padded, handlers=handlers)
+    assert (uncaught.status, uncaught.error) == ("FAILED", "States.DataLimitExceeded")
+    assert run_local(machine("States.ALL"), {"pad": "small"}, handlers=handlers).status == "SUCCEEDED"
