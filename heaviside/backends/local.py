@@ -305,10 +305,8 @@ class LocalScheduler(CallbackWaits):
         now = self.clock.now()
         if effect.task_token is not None and not self._submitted(effect.task_token, result):
             return
-        if result.error is None:
-            step = self.engine.task_succeeded(effect, result.output, now, response=result.response)
-        else:
-            step = self.engine.task_failed(effect, result.error, result.cause, now)
+        step = self.engine.task_ended(effect, now, output=result.output, error=result.error, cause=result.cause,
+                                      response=result.response)
         self.ready.append((branch, step))
 
     def _at(self, due: Any, fire: Callable[[], None]) -> None:

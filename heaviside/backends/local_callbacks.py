@@ -307,9 +307,6 @@ class CallbackWaits:
         self.record.callback_closings[token] = closing
         if branch.cancelled:
             return
-        now = self.clock.now()
-        if closing.error is None:
-            step = self.engine.task_succeeded(effect, closing.output, now)
-        else:
-            step = self.engine.task_failed(effect, closing.error, closing.cause, now)
+        step = self.engine.task_ended(effect, self.clock.now(), output=closing.output, error=closing.error,
+                                      cause=closing.cause)
         self.ready.append((branch, step))

@@ -101,6 +101,13 @@ class Engine:
         events: list[Event] = [(effect.event_prefix + "Succeeded", None, details)]
         return Step(self._finish(state, frame, result, now, events), events)
 
+    def task_ended(self, effect: InvokeTask, now: datetime, *, output: JSON = None, error: str | None = None,
+                   cause: str | None = None, response: bool = False) -> Step:
+        """The task's outcome, whichever it was: ``output`` when ``error`` is None, else the failure."""
+        if error is None:
+            return self.task_succeeded(effect, output, now, response=response)
+        return self.task_failed(effect, error, cause, now)
+
     def task_failed(self, effect: InvokeTask, error: str, cause: str | None, now: datetime) -> Step:
         frame = effect.frame
         state = self._state(frame, TaskState)

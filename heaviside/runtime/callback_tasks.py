@@ -156,12 +156,10 @@ class CallbackTasks:
         if seen is not None:
             return seen
         now = self.clock.now()
-        engine = self._engine(place)
         outcome = record.outcome
-        if "error" in outcome:
-            step = engine.task_failed(effect, outcome["error"] or "", outcome.get("cause"), now)
-        else:
-            step = engine.task_succeeded(effect, outcome.get("output"), now)
+        error = (outcome["error"] or "") if "error" in outcome else None
+        step = self._engine(place).task_ended(effect, now, output=outcome.get("output"), error=error,
+                                              cause=outcome.get("cause"))
         self._trigger(place, envelope.seq, timed(step.events, now), step.effect, now, commit_id=commit_id)
         return "closed"
 

@@ -226,11 +226,8 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
                     started: datetime) -> None:
         """Record the task's start and outcome, then go on from it (Retry/Catch, the next states)."""
         now = self.clock.now()
-        engine = self._engine(place)
-        if outcome.error is None:
-            step = engine.task_succeeded(effect, outcome.output, now)
-        else:
-            step = engine.task_failed(effect, outcome.error, outcome.cause, now)
+        step = self._engine(place).task_ended(effect, now, output=outcome.output, error=outcome.error,
+                                              cause=outcome.cause)
         started_event: Event = (effect.event_prefix + "Started", None, resource_details(effect.resource))
         self._trigger(place, seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
 

@@ -154,8 +154,8 @@ class _StateTest:
         while True:
             if isinstance(effect, InvokeTask):
                 output, error, cause, response = self._answer_task(effect)
-                step = (self.engine.task_succeeded(effect, output, now, response=response) if error is None
-                        else self.engine.task_failed(effect, error, cause, now))
+                step = self.engine.task_ended(effect, now, output=output, error=error, cause=cause,
+                                              response=response)
             elif isinstance(effect, Fork):
                 step = self._answer_fork(effect)
             elif isinstance(effect, ScheduleWait) and effect.frame.state in self.stubs:
