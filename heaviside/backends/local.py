@@ -303,7 +303,7 @@ class LocalScheduler(CallbackWaits):
         if branch.cancelled:
             return
         now = self.clock.now()
-        if effect.task_token is not None and not self._submitted(effect.task_token, result):
+        if effect.task_token is not None and not self._submitted(effect, result):
             return
         step = self.engine.task_ended(effect, now, output=result.output, error=result.error, cause=result.cause,
                                       response=result.response)

@@ -22,7 +22,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,10 +99,9 @@ class Waiting:
 
     token: str
     effect: InvokeTask
-    started: datetime
     last_beat: datetime
     deliver: Callable[[str, Closing], None]  # into the owning scheduler's queue
-    closed: bool = False
+    clock: Callable[[], datetime]  # the owning execution's clock (heartbeats are stamped with it)
 
 
 class CallbackBoard:
@@ -112,16 +111,10 @@ class CallbackBoard:
         self._lock = threading.Lock()
         self._waiting: dict[str, Waiting] = {}
         self._closed: set[str] = set()
-        self.clock_of: dict[str, Callable[[], datetime]] = {}
 
-    def knows(self, token: str) -> bool:
-        with self._lock:
-            return token in self._waiting or token in self._closed
-
-    def open(self, waiting: Waiting, now: Callable[[], datetime]) -> None:
+    def open(self, waiting: Waiting) -> None:
         with self._lock:
             self._waiting[waiting.token] = waiting
-            self.clock_of[waiting.token] = now
 
     def close(self, token: str, closing: Closing) -> None:
         """Close ``token`` with ``closing`` (once); :class:`TaskTimedOut` if it is closed already."""
@@ -140,7 +133,7 @@ class CallbackBoard:
             waiting = self._waiting.get(token)
             if waiting is None:
                 raise self._unknown(token)
-            waiting.last_beat = self.clock_of[token]()
+            waiting.last_beat = waiting.clock()
 
     def waiting(self, token: str) -> Waiting | None:
         with self._lock:
@@ -152,14 +145,12 @@ class CallbackBoard:
             for token in tokens:
                 if self._waiting.pop(token, None) is not None:
                     self._closed.add(token)
-                self.clock_of.pop(token, None)
 
     def _take(self, token: str) -> Waiting:
         waiting = self._waiting.pop(token, None)
         if waiting is None:
             raise self._unknown(token)
         self._closed.add(token)
-        self.clock_of.pop(token, None)
         return waiting
 
     def _unknown(self, token: str) -> Exception:
@@ -178,18 +169,6 @@ def timeout_closing(effect: InvokeTask) -> Closing:
 
 def heartbeat_closing(effect: InvokeTask) -> Closing:
     return Closing(error=HEARTBEAT_TIMEOUT, cause=heartbeat_timeout_cause(effect.heartbeat_seconds))
-
-
-@dataclass
-class CallbackLog:
-    """What the callbacks of one local execution did, for assertions."""
-
-    requests: list[CallbackRequest] = field(default_factory=list)
-    closings: dict[str, Closing] = field(default_factory=dict)
-
-    def answered(self, state: str) -> list[Closing]:
-        return [self.closings[request.token] for request in self.requests
-                if request.state == state and request.token in self.closings]
 
 
 def answer_action(answer: Answer) -> tuple[timedelta, Callable[[str], None]] | None:
@@ -230,7 +209,7 @@ class CallbackWaits:
         self.waits[token] = (branch, effect)
         self.submitting[token] = None
         self.issued.append(token)
-        BOARD.open(Waiting(token, effect, now, now, self._deliver), self.clock.now)
+        BOARD.open(Waiting(token, effect, now, self._deliver, self.clock.now))
         seconds = effect.timeout_seconds or DEFAULT_CALLBACK_TIMEOUT_SECONDS
         self._at(now + timedelta(seconds=seconds), lambda: self._close(token, timeout_closing(effect)))
         if effect.heartbeat_seconds is not None:
@@ -276,8 +255,10 @@ class CallbackWaits:
         else:
             self._at(due, lambda: self._check_heartbeat(token))
 
-    def _submitted(self, token: str, result: TaskResult) -> bool:
+    def _submitted(self, effect: InvokeTask, result: TaskResult) -> bool:
         """The handler of a callback Task returned; True if its failure is the Task's outcome."""
+        token = effect.task_token
+        assert token is not None
         early = self.submitting.pop(token, None)
         if result.error is not None:
             if token in self.waits:  # the invocation failed: the Task fails, the token is void
@@ -286,11 +267,9 @@ class CallbackWaits:
                 return True
             return False
         if result.response:  # a mock's Return is the callback Task's result (Step Functions Local)
-            with contextlib.suppress(CallbackError):
-                BOARD.close(token, Closing(output=result.output))
+            self._close(token, Closing(output=result.output))
             return False
-        resource = self.waits[token][1].resource if token in self.waits else ""
-        details = {**resource_details(resource), "output": result.output}
+        details = {**resource_details(effect.resource), "output": result.output}
         self.record.record([("TaskSubmitted", None, details)], self.clock.now())
         if early is not None:
             self._callback_closed(token, early)
