@@ -55,6 +55,10 @@ class TaskTimedOut(CallbackError):
     code = "TaskTimedOut"
 
 
+#: Why an answer to a closed token is refused (both backends say it the same way).
+TOKEN_CLOSED = "Task Timed Out: the task of this token is closed (answered, timed out or ended)"
+
+
 class InvalidOutput(CallbackError):
     code = "InvalidOutput"
 

@@ -29,6 +29,7 @@ from typing import Any
 from heaviside.backends.local_lambda import TaskResult
 from heaviside.callbacks import (
     DEFAULT_CALLBACK_TIMEOUT_SECONDS,
+    TOKEN_CLOSED,
     CallbackError,
     CallbackRequest,
     InvalidToken,
@@ -155,7 +156,7 @@ class CallbackBoard:
 
     def _unknown(self, token: str) -> Exception:
         if token in self._closed:
-            return TaskTimedOut("Task Timed Out: the task of this token is closed (answered, timed out or ended)")
+            return TaskTimedOut(TOKEN_CLOSED)
         return InvalidToken("Invalid Token: no local execution issued this token")
 
 

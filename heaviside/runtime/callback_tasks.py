@@ -24,6 +24,7 @@ from typing import Any
 
 from heaviside.callbacks import (
     DEFAULT_CALLBACK_TIMEOUT_SECONDS,
+    TOKEN_CLOSED,
     TaskDoesNotExist,
     TaskTimedOut,
     callback_timeout_cause,
@@ -91,7 +92,7 @@ class CallbackTasks:
         now = self.clock.now()
         events: list[TimedEvent] = [(started, ("TaskStarted", None, resource_details(effect.resource)))]
         if outcome.error is not None:
-            self._trigger(place, seq, events, None, now, [])
+            self._trigger(place, seq, events, None, now)
             if self._token_store().close(arn, key, {"error": outcome.error, "cause": outcome.cause}):
                 self._carry_out(self._record(arn, key))
             return
@@ -120,7 +121,7 @@ class CallbackTasks:
             record = self._record(arn, key)
         if record.outcome is not None:
             self._carry_out(record)  # finish what a crashed closer may have left undone (idempotent)
-        raise TaskTimedOut("Task Timed Out: the task of this token is closed (answered, timed out or ended)")
+        raise TaskTimedOut(TOKEN_CLOSED)
 
     def heartbeat(self, token: str) -> None:
         """``SendTaskHeartbeat``: the Task's ``HeartbeatSeconds`` clock starts again."""
@@ -130,7 +131,7 @@ class CallbackTasks:
             self._refuse_if_ended(record)
             if self._token_store().beat(arn, key, self.clock.now().timestamp()):
                 return
-        raise TaskTimedOut("Task Timed Out: the task of this token is closed (answered, timed out or ended)")
+        raise TaskTimedOut(TOKEN_CLOSED)
 
     def _record(self, arn: str, key: str) -> TokenRecord:
         record = self._token_store().get(arn, key)

@@ -182,7 +182,7 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
         assert isinstance(effect, InvokeTask)
-        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        place = self._place_of(envelope)
         seen = self._seen(place, envelope.id)
         if seen is not None:
             return TaskRun(None, seen)
@@ -213,7 +213,7 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         effect = envelope.effect
         if not isinstance(effect, InvokeTask):
             raise EnvelopeError(f"{envelope.id} is not a task envelope")
-        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        place = self._place_of(envelope)
         seen = self._seen(place, envelope.id)
         if seen is not None:
             return seen
@@ -241,7 +241,7 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
         assert isinstance(effect, ScheduleWait)
-        place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        place = self._place_of(envelope)
         now = self.clock.now()
         timeout = place.definition.timeout_seconds
         if self.clock.virtual and timeout is not None:
