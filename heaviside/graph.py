@@ -40,7 +40,6 @@ in :mod:`heaviside.graph_model`; the start/end markers' own edges follow their s
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -82,9 +81,9 @@ def render_graph(
     classes: dict[str, str] = {}
     edge_classes: dict[int, str] = {}
     if coverage is not None:
-        from heaviside.definition.compiler import canonical_json
+        from heaviside.definition.compiler import content_hash
 
-        digest = hashlib.sha256(canonical_json(dict(definition)).encode()).hexdigest()
+        digest = content_hash(dict(definition))
         if digest != coverage.definition_hash:
             raise ValueError(f"the coverage was recorded for another definition (sha256 {coverage.definition_hash}, "
                              f"this one is {digest})")

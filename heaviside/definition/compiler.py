@@ -43,13 +43,17 @@ def canonical_json(definition: JSON) -> str:
     return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def content_hash(definition: JSON) -> str:
+    """The sha256 of a definition's canonical text: its identity in caches, stores and coverage files."""
+    return hashlib.sha256(canonical_json(definition).encode("utf-8")).hexdigest()
+
+
 def compile_definition(source: JSONObject) -> Definition:
     """Translate a validated definition dict into a :class:`Definition`."""
     index: dict[str, State] = {}
     compiler = _Compiler(index)
     machine = compiler.machine(source, "", source.get("QueryLanguage", JSONPATH))
-    content_hash = hashlib.sha256(canonical_json(source).encode()).hexdigest()
-    return Definition(machine, source, content_hash, source.get("TimeoutSeconds"), index)
+    return Definition(machine, source, content_hash(source), source.get("TimeoutSeconds"), index)
 
 
 class _Compiler:

@@ -8,7 +8,6 @@ hash of their canonical JSON, so loading the same definition twice compiles it o
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -16,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from heaviside.definition.compiler import canonical_json, compile_definition
+from heaviside.definition.compiler import compile_definition, content_hash
 from heaviside.definition.model import Definition
 from heaviside.definition.validation import validate_definition
 from heaviside.errors import DefinitionError, Problem
@@ -99,7 +98,7 @@ def load_definition(source: Mapping[str, Any] | str | bytes) -> Definition:
     Raises :class:`DefinitionError` listing every problem, each with its JSON Pointer.
     """
     document = parse_definition_text(source) if isinstance(source, str | bytes) else source
-    key = hashlib.sha256(canonical_json(document).encode()).hexdigest() if isinstance(document, dict) else ""
+    key = content_hash(document) if isinstance(document, dict) else ""
     cached = _compiled_cache.get(key) if key else None
     if cached is not None:
         return cached

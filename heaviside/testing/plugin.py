@@ -36,7 +36,7 @@ class CoverageCollector:
     def add(self, definition: Definition, record: ExecutionRecord) -> None:
         from heaviside.testing.coverage import Coverage
 
-        key = definition_key(definition)
+        key = definition.content_hash
         if key not in self._by_definition:
             self._by_definition[key] = Coverage(definition)
             self._names[key] = str(definition.source.get("Comment") or f"definition {key[:12]}")[:80]
@@ -53,14 +53,6 @@ class CoverageCollector:
 
     def to_json(self) -> dict[str, Any]:
         return {key: coverage.to_json() for key, coverage in self._by_definition.items()}
-
-
-def definition_key(definition: Definition) -> str:
-    import hashlib
-
-    from heaviside.definition.compiler import canonical_json
-
-    return hashlib.sha256(canonical_json(definition.source).encode()).hexdigest()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

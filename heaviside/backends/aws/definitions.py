@@ -9,7 +9,6 @@ module-level cache and never asks S3 again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -18,6 +17,7 @@ from typing import Any, Final
 
 from heaviside.backends.aws._clients import ClientHolder, error_code, is_not_found, is_precondition_failed
 from heaviside.definition.compiler import canonical_json
+from heaviside.definition.compiler import content_hash as definition_hash
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
 
@@ -127,7 +127,7 @@ class S3DefinitionStore(ClientHolder):
             document = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DefinitionIntegrityError(content_hash, location, f"not JSON ({exc})") from None
-        actual = hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+        actual = definition_hash(document)
         if actual != content_hash:
             raise DefinitionIntegrityError(content_hash, location, f"its content hashes to {actual}")
         return _remember(load_definition(document))
