@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from heaviside.definition.model import Definition
-from heaviside.runtime.execution import ExecutionRecord
+if TYPE_CHECKING:  # the plugin loads in every pytest session: heaviside itself only when a fixture is used
+    from heaviside.definition.model import Definition
+    from heaviside.runtime.execution import ExecutionRecord
 
 
 class CoverageCollector:
