@@ -17,7 +17,6 @@ as a plain Lambda. Inside the handler every Powertools log line carries ``execut
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
@@ -25,7 +24,6 @@ from typing import Any, TypeVar, overload
 from heaviside.runtime.driver import Driver
 from heaviside.runtime.envelope import EnvelopeError, is_envelope
 
-log = logging.getLogger("heaviside.task")
 F = TypeVar("F", bound=Callable[[Any, Any], Any])
 LOG_KEYS = ("execution_id", "execution_name", "state_name", "retry_count")
 
@@ -42,7 +40,9 @@ def _log_keys(logger: Any, event: dict[str, Any]) -> Iterator[None]:
     if logger is None:
         yield
         return
-    execution, frame = event.get("execution") or {}, event.get("frame") or {}
+    execution, frame = event.get("execution"), event.get("frame")
+    execution = execution if isinstance(execution, dict) else {}  # a malformed envelope is refused later
+    frame = frame if isinstance(frame, dict) else {}
     logger.thread_safe_append_keys(execution_id=execution.get("id"), execution_name=execution.get("name"),
                                    state_name=frame.get("state"), retry_count=frame.get("retryCount"))
     try:
@@ -90,8 +90,8 @@ def task(handler: F | None = None, *, driver: Driver | None = None, logger: Any 
             try:  # TaskInProgress propagates: Lambda retries this delivery later
                 with _log_keys(keys_logger, event):
                     run = runner.run_task(event, function, context)
-            except EnvelopeError as exc:
-                log.error("rejected envelope %s: %s", event.get("id", "?"), exc)
+            except EnvelopeError as exc:  # logged and dead-lettered; Lambda must not retry it
+                runner.reject(event, str(exc))
                 return {"heaviside": "rejected", "id": event.get("id"), "reason": str(exc)}
             receipt: dict[str, Any] = {"heaviside": run.reason, "id": event.get("id")}
             if run.outcome is not None and run.outcome.error is not None:

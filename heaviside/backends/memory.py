@@ -28,8 +28,10 @@ from heaviside.definition.model import Definition
 from heaviside.engine.tasks import function_name
 from heaviside.runtime.clock import Clock, VirtualClock
 from heaviside.runtime.driver import Driver, TaskInProgress
-from heaviside.runtime.envelope import DEFAULT_THRESHOLD, MemoryPayloadStore
+from heaviside.runtime.envelope import DEFAULT_THRESHOLD, EnvelopeError, MemoryPayloadStore
+from heaviside.runtime.envelope_trust import EnvelopeSigner
 from heaviside.runtime.execution import RUNNING, SUCCEEDED, ExecutionRecord
+from heaviside.runtime.function_policy import FunctionPolicy
 from heaviside.runtime.invocation import Handler
 from heaviside.runtime.ports import (
     Action,
@@ -263,6 +265,7 @@ class MemoryDispatcher:
         self.invocations = 0
         self.messages = 0
         self.delays: list[int] = []
+        self.dead_letters: list[tuple[Any, str]] = []
         self.lock = threading.Lock()
 
     def invoke(self, function: str, event: dict[str, Any]) -> None:
@@ -278,12 +281,17 @@ class MemoryDispatcher:
             self.delays.append(delay_seconds)
         self.crash.tick()
 
+    def dead_letter(self, event: Any, reason: str) -> None:
+        with self.lock:
+            self.dead_letters.append((copy.deepcopy(event), reason))
+
 
 class MemoryCloud:
     """The driver on in-memory ports, with deliveries pumped by :meth:`run` (see the module docstring)."""
 
     def __init__(self, handlers: Mapping[str, Handler], *, clock: Clock | None = None, duplicate: bool = False,
-                 shuffle_seed: int | None = None, threshold: int = DEFAULT_THRESHOLD) -> None:
+                 shuffle_seed: int | None = None, threshold: int = DEFAULT_THRESHOLD, signing_key: bytes | None = None,
+                 functions: FunctionPolicy | None = None) -> None:
         self.handlers = dict(handlers)
         self.crash = CrashPlan()
         self.executions = MemoryExecutions(self.crash)
@@ -295,7 +303,8 @@ class MemoryCloud:
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.driver = Driver(definitions=MemoryDefinitions(), commits=self.commits, joins=self.joins,
                              executions=self.executions, dispatcher=self.dispatcher, payloads=self.payloads,
-                             clock=self.clock, threshold=threshold, tokens=self.tokens)
+                             clock=self.clock, threshold=threshold, tokens=self.tokens,
+                             signer=EnvelopeSigner(signing_key), functions=functions)
         self._idle_timers = 0  # callback timers delivered in a row that found their token still waiting
         self.duplicate = duplicate
         self.random = Random(shuffle_seed) if shuffle_seed is not None else None
@@ -359,6 +368,8 @@ class MemoryCloud:
             self.dispatcher.queue.append(delivery)  # Lambda / SQS deliver it again
         except TaskInProgress:
             self.dispatcher.queue.append(delivery)  # Lambda retries it later
+        except EnvelopeError as exc:
+            self.driver.reject(event, str(exc))  # never retried, never carried out
 
     def _handler(self, function: str) -> Callable[[Any, Any], Any]:
         name = function_name(function) or function

@@ -11,6 +11,7 @@ the clock jumps to their due time, so a one-year Wait takes no time.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,10 +35,13 @@ class EmulatedDeployment:
     def __init__(self, handlers: Mapping[str, Handler] | None = None, *, skip_waits: bool = False, port: int = 0,
                  duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8,
                  visibility_timeout: int = 60, task_timeout: float | None = None,
-                 functions: Mapping[str, str] | None = None) -> None:
+                 functions: Mapping[str, str] | None = None, allowed_functions: tuple[str, ...] = (),
+                 signed: bool = True) -> None:
         self.handlers = dict(handlers or {})
         self.functions = dict(functions or {})
         self.task_timeout = task_timeout
+        self.allowed_functions = allowed_functions
+        self.signed = signed  # envelopes signed with a key kept in (the emulator's) Secrets Manager
         self.skip_waits = skip_waits
         self.clock: Clock = VirtualClock() if skip_waits else RealClock()
         self.name = name
@@ -69,12 +73,14 @@ class EmulatedDeployment:
 
     def start(self) -> EmulatedDeployment:
         self.emulator.start()
-        clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda")}
+        clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda", "secretsmanager")}
         self.clients = clients  # the runtime's own clients (benchmarks count their calls)
         endpoint = self.emulator.endpoint
         wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
                            dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",
-                           region=REGION, account=ACCOUNT, functions=self.functions)
+                           region=REGION, account=ACCOUNT, functions=self.functions,
+                           allowed_functions=self.allowed_functions,
+                           signing_secret=self._signing_secret(clients["secretsmanager"]))
         config = bootstrap(wanted, clients=clients, visibility_timeout=self.visibility_timeout)
         runtime = build_runtime(config, clock=self.clock, clients=clients)
         self._runtime = runtime
@@ -88,6 +94,14 @@ class EmulatedDeployment:
         self.emulator.subscribe_queue(config.queue_url,
                                       lambda event, context: resumer.handle(event, context, runtime))
         return self
+
+    def _signing_secret(self, secrets: Any) -> str | None:
+        """Create the deployment's envelope-signing secret (as the SAM template does); its ARN."""
+        if not self.signed:
+            return None
+        key = secrets.get_random_password(PasswordLength=64, ExcludePunctuation=True)["RandomPassword"]
+        name = f"{self.name}-envelope-key-{uuid.uuid4().hex[:8]}"
+        return str(secrets.create_secret(Name=name, SecretString=key)["ARN"])
 
     def stop(self) -> None:
         set_default_runtime(None)

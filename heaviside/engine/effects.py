@@ -106,6 +106,7 @@ class InvokeTask:
     event_prefix: str  # "LambdaFunction" (Lambda ARN) or "Task" (service integration)
     context: Mapping[str, Any]  # the context object as the task saw it
     task_token: str | None = None  # a ``.waitForTaskToken`` Task: it ends with SendTaskSuccess/Failure
+    function_ref: str | None = None  # the function as the definition wrote it (an ARN keeps its account)
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,10 +227,13 @@ class Engine:
         request = _language(state).task_request(self, state, frame, token)
         payload = request.payload
         name: str | None = None
+        ref: str | None = None
         if target.kind == "lambda":
-            name = function_name(state.resource)
+            name, ref = function_name(state.resource), state.resource
         elif target.kind == LAMBDA_INVOKE:
             name, payload = lambda_invoke_request(payload)
+            written = request.payload.get("FunctionName") if isinstance(request.payload, dict) else None
+            ref = written if isinstance(written, str) else None
         details: dict[str, Any]
         if target.event_prefix == "LambdaFunction":
             details = {"resource": state.resource, "input": payload}
@@ -242,7 +245,7 @@ class Engine:
             details["heartbeatInSeconds"] = request.heartbeat_seconds
         events.append((target.event_prefix + "Scheduled", None, details))
         return InvokeTask(frame, state.resource, name, payload, request.timeout_seconds, request.heartbeat_seconds,
-                          target.event_prefix, request.context, token)
+                          target.event_prefix, request.context, token, ref)
 
     def _finish(self, state: Recoverable, frame: Frame, result: JSON, now: datetime, events: list[Event]) -> Effect:
         """Turn a result into the state's output (and variables), then move on."""

@@ -44,17 +44,6 @@ def resume_record(body: str, runtime: AwsRuntime) -> str:
         raise PoisonMessage(str(exc)) from None
 
 
-def dead_letter(runtime: AwsRuntime, body: str, reason: str, message_id: str) -> None:
-    """Move a poison message to the dead-letter queue with its reason (logged either way)."""
-    log.error("poison message %s: %s", message_id, reason)
-    if runtime.config.dlq_url is None:
-        return
-    runtime.sqs.send_message(QueueUrl=runtime.config.dlq_url, MessageBody=body, MessageAttributes={
-        "reason": {"DataType": "String", "StringValue": reason[:1000]},
-        "sourceMessageId": {"DataType": "String", "StringValue": message_id},
-    })
-
-
 def handle(event: dict[str, Any], context: Any, runtime: AwsRuntime) -> dict[str, Any]:
     """Process an SQS batch; returns ``{"batchItemFailures": [...]}``."""
     processor = BatchProcessor(event_type=EventType.SQS)
@@ -63,7 +52,8 @@ def handle(event: dict[str, Any], context: Any, runtime: AwsRuntime) -> dict[str
         try:
             return resume_record(record.body, runtime)
         except PoisonMessage as exc:
-            dead_letter(runtime, record.body, str(exc), record.message_id)
+            log.error("poison message %s", record.message_id)
+            runtime.driver.reject(record.body, str(exc))
             return "dead-lettered"
 
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor,

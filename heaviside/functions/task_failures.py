@@ -73,7 +73,7 @@ def handle(record: Mapping[str, Any], context: Any, runtime: AwsRuntime) -> dict
     try:
         done = runtime.driver.fail_task(event, error, cause, owner=request_id)
     except EnvelopeError as exc:
-        log.error("failure record for task %s: rejected envelope: %s", event.get("id", "?"), exc)
+        runtime.driver.reject(event, f"in the failure record of request {request_id}: {exc}")
         return {"heaviside": "rejected", "id": event.get("id"), "reason": str(exc)}
     log.warning("task %s failed outside its handler with %s (%s)", event.get("id"), error, done)
     return {"heaviside": done, "id": event.get("id"), "error": error}

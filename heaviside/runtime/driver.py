@@ -51,6 +51,7 @@ from heaviside.engine.effects import (
 )
 from heaviside.engine.interpreter import Engine
 from heaviside.engine.tasks import resource_details
+from heaviside.errors import DefinitionError
 from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
@@ -63,6 +64,7 @@ from heaviside.runtime.envelope import (
     effect_id,
     encode,
 )
+from heaviside.runtime.envelope_trust import EnvelopeSigner, SignedDispatcher, check_place
 from heaviside.runtime.execution import FAILED, SUCCEEDED
 from heaviside.runtime.execution_timers import (
     MAX_DELAY_SECONDS,
@@ -72,6 +74,7 @@ from heaviside.runtime.execution_timers import (
     execution_deadline,
     execution_timer,
 )
+from heaviside.runtime.function_policy import NOT_ALLOWED_ERROR, FunctionPolicy
 from heaviside.runtime.invocation import Handler, HandlerOutcome, call_handler_within
 from heaviside.runtime.joining import Joining, fork_spec
 from heaviside.runtime.places import Place, Work, timed
@@ -125,8 +128,14 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
         tokens: TokenStore | None = None,
+        signer: EnvelopeSigner | None = None,
+        functions: FunctionPolicy | None = None,
     ) -> None:
         self.definitions, self.commits, self.joins, self.tokens = definitions, commits, joins, tokens
+        self.signer = signer if signer is not None else EnvelopeSigner()
+        self.functions = functions if functions is not None else FunctionPolicy()
+        if self.signer.key is not None:
+            dispatcher = SignedDispatcher(dispatcher, self.signer)
         self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
         self.clock: Clock = clock if clock is not None else RealClock()
         self.threshold, self.region, self.account = threshold, region, account
@@ -178,10 +187,11 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         self._seen(Place(content_hash, compiled, execution, ()), commit_id)
 
     def run_task(self, event: Mapping[str, Any], handler: Handler, context: Any) -> TaskRun:
-        """Carry out a task envelope: call ``handler`` with the task's payload and go on."""
-        envelope = decode(event, store=self.payloads)
-        effect = envelope.effect
-        assert isinstance(effect, InvokeTask)
+        """Carry out a task envelope: call ``handler`` with the task's payload and go on.
+
+        Raises :class:`EnvelopeError` for an envelope that must not be carried out (see
+        :meth:`reject`)."""
+        envelope, effect = self._task_envelope(event)
         place = self._place_of(envelope)
         seen = self._seen(place, envelope.id)
         if seen is not None:
@@ -209,10 +219,7 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         still holds raises :class:`TaskInProgress` (that delivery will finish the task).
         Returns "failed", or why nothing was done ("duplicate", "recovered", "stopped").
         """
-        envelope = decode(event, store=self.payloads)
-        effect = envelope.effect
-        if not isinstance(effect, InvokeTask):
-            raise EnvelopeError(f"{envelope.id} is not a task envelope")
+        envelope, effect = self._task_envelope(event)
         place = self._place_of(envelope)
         seen = self._seen(place, envelope.id)
         if seen is not None:
@@ -233,14 +240,16 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
 
     def resume(self, event: Mapping[str, Any]) -> str:
         """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet), or the
-        execution's ``TimeoutSeconds`` timer."""
+        execution's ``TimeoutSeconds`` timer, or a callback's timer)."""
+        self.signer.verify(event)
         if event.get("kind") == TIMEOUT_KIND:
             return self._time_out(event)
         if event.get("kind") == CALLBACK_TIMER_KIND:
             return self._callback_timer(event)
         envelope = decode(event, store=self.payloads)
         effect = envelope.effect
-        assert isinstance(effect, ScheduleWait)
+        if not isinstance(effect, ScheduleWait):
+            raise EnvelopeError(f"envelope {envelope.id} of kind {event.get('kind')!r} is not for the wait queue")
         place = self._place_of(envelope)
         now = self.clock.now()
         timeout = place.definition.timeout_seconds
@@ -311,9 +320,15 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         """The actions that carry out ``effect`` (which gets sequence number ``seq``), and closing events."""
         execution = place.execution
         if isinstance(effect, InvokeTask):
+            function = self.functions.target(effect.function_ref, effect.function_name or effect.resource)
+            refusal = self.functions.refusal(function)
+            if refusal is not None:  # never invoked: the Task fails, its Retry/Catch apply
+                step = self._engine(place).task_ended(effect, now, error=NOT_ALLOWED_ERROR, cause=refusal)
+                actions, more = ([], []) if step.effect is None else self._plan(place, seq + 1, step.effect, now)
+                return actions, [*step.events, *more]
             event = encode(place.definition_hash, execution, place.branch, seq, effect, store=self.payloads,
                            threshold=self.threshold)
-            return [{"do": "invoke", "function": effect.function_name or effect.resource, "event": event}], []
+            return [{"do": "invoke", "function": function, "event": event}], []
         if isinstance(effect, ScheduleWait):
             event = encode(place.definition_hash, execution, place.branch, seq, effect, store=self.payloads,
                            threshold=self.threshold)
@@ -378,7 +393,39 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         return Place(content_hash, self.definitions.get(content_hash), execution, branch)
 
     def _place_of(self, envelope: Envelope) -> Place:
-        return self._place(envelope.definition, envelope.execution, envelope.branch)
+        """Where a received envelope acts; :class:`EnvelopeError` if its definition or place does not exist."""
+        try:
+            place = self._place(envelope.definition, envelope.execution, envelope.branch)
+        except (LookupError, ValueError, DefinitionError) as exc:
+            raise EnvelopeError(f"envelope {envelope.id}: definition {envelope.definition[:80]!r} "
+                                f"cannot be loaded: {exc}") from None
+        effect = envelope.effect
+        kind, purpose = ("task", "") if isinstance(effect, InvokeTask) else ("resume", effect.purpose)
+        try:
+            check_place(place.definition, envelope.branch, effect.frame.state, kind, purpose)
+        except EnvelopeError as exc:
+            raise EnvelopeError(f"envelope {envelope.id}: {exc}") from None
+        return place
+
+    def _task_envelope(self, event: Mapping[str, Any]) -> tuple[Envelope, InvokeTask]:
+        """A received task envelope, checked (signature, size, shape), and its task."""
+        self.signer.verify(event)
+        envelope = decode(event, store=self.payloads)
+        if not isinstance(envelope.effect, InvokeTask):
+            raise EnvelopeError(f"envelope {envelope.id} of kind {event.get('kind')!r} is not a task envelope")
+        return envelope, envelope.effect
+
+    def reject(self, event: Any, reason: str) -> None:
+        """An event that must never be carried out: log why and move it to the dead-letter queue."""
+        parsed = event
+        if isinstance(event, str):  # a message body
+            try:
+                parsed = json.loads(event)
+            except ValueError:
+                parsed = None
+        ident = parsed.get("id") if isinstance(parsed, Mapping) else None
+        log.error("rejected envelope %r: %s", str(ident)[:200] if ident is not None else "?", reason)
+        self.dispatcher.dead_letter(event, reason)
 
     def _engine(self, place: Place) -> Engine:
         arn = place.execution.id

@@ -100,8 +100,9 @@ def effect_id(execution_name: str, seq: int, branch: BranchPath) -> str:
 
 
 def is_envelope(event: object) -> bool:
-    """Whether a Lambda event is a heaviside envelope (else the wrapped handler gets it as is)."""
-    return isinstance(event, dict) and event.get(MARKER) == VERSION and "kind" in event
+    """Whether a Lambda event claims to be a heaviside envelope (else the wrapped handler gets it as
+    is). Any version counts: one this heaviside cannot read is refused by :func:`decode`."""
+    return isinstance(event, dict) and MARKER in event and "kind" in event
 
 
 class Packer:
@@ -179,6 +180,8 @@ def encode(
         }
         if effect.task_token is not None:
             envelope["task"]["token"] = effect.task_token
+        if effect.function_ref is not None:
+            envelope["task"]["functionRef"] = effect.function_ref
     else:
         envelope["until"] = effect.until.isoformat()
         envelope["purpose"] = effect.purpose
@@ -197,7 +200,8 @@ def encode_execution(execution: Execution, input_: JSON) -> dict[str, Any]:
 
 def decode_execution(raw: Mapping[str, Any], store: PayloadStore | None) -> Execution:
     return Execution(
-        id=raw["id"], name=raw["name"], start_time=raw["startTime"], input=unpack(raw["input"], store),
+        id=_text(raw["id"], "execution.id"), name=_text(raw["name"], "execution.name"),
+        start_time=_text(raw["startTime"], "execution.startTime"), input=unpack(raw["input"], store),
         state_machine_id=raw["stateMachineId"], state_machine_name=raw["stateMachineName"],
         role_arn=raw["roleArn"], redrive_count=raw.get("redriveCount", 0),
     )
@@ -213,9 +217,9 @@ def encode_frame(frame: Frame, input_: JSON, variables: JSON) -> dict[str, Any]:
 
 def decode_frame(raw: Mapping[str, Any], store: PayloadStore | None) -> Frame:
     return Frame(
-        state=raw["state"], input=unpack(raw["input"], store),
-        entered=_moment(raw["entered"], "frame.entered"), retry_count=raw["retryCount"],
-        retrier_attempts=tuple(raw["retrierAttempts"]), variables=unpack(raw["variables"], store),
+        state=_text(raw["state"], "frame.state"), input=unpack(raw["input"], store),
+        entered=_moment(raw["entered"], "frame.entered"), retry_count=_count(raw["retryCount"]),
+        retrier_attempts=tuple(_count(n) for n in raw["retrierAttempts"]), variables=unpack(raw["variables"], store),
     )
 
 
@@ -226,7 +230,8 @@ def decode(event: Mapping[str, Any], *, store: PayloadStore | None = None) -> En
     try:
         execution = decode_execution(event["execution"], store)
         frame = decode_frame(event["frame"], store)
-        branch: BranchPath = tuple((str(state), int(fork), int(index)) for state, fork, index in event["branch"])
+        branch: BranchPath = tuple((_text(state, "branch"), _count(fork), _count(index))
+                                   for state, fork, index in event["branch"])
         effect: InvokeTask | ScheduleWait
         if event["kind"] == "task":
             task = event["task"]
@@ -238,16 +243,35 @@ def decode(event: Mapping[str, Any], *, store: PayloadStore | None = None) -> En
             effect = InvokeTask(
                 frame, task["resource"], task["functionName"], unpack(task["payload"], store),
                 task["timeoutSeconds"], task["heartbeatSeconds"], task["eventPrefix"], context, token,
+                task.get("functionRef"),
             )
         elif event["kind"] == "resume":
             effect = ScheduleWait(frame, _moment(event["until"], "until"), event["purpose"])
         else:
             raise EnvelopeError(f"unknown envelope kind {event['kind']!r}")
-        return Envelope(event["definition"], execution, branch, int(event["seq"]), effect)
-    except (KeyError, TypeError, ValueError) as exc:
+        envelope = Envelope(_text(event["definition"], "definition"), execution, branch, _count(event["seq"]), effect)
+        if event.get("id") != envelope.id:
+            raise EnvelopeError(f"envelope id {event.get('id')!r} does not match its place {envelope.id!r}")
+        if not execution.id.endswith(":" + execution.name):
+            raise EnvelopeError(f"envelope {envelope.id}: execution {execution.id!r} is not named {execution.name!r}")
+        return envelope
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, EnvelopeError):
             raise
         raise EnvelopeError(f"malformed envelope {event.get('id', '?')}: {type(exc).__name__}: {exc}") from None
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise EnvelopeError(f"envelope field {field} is not a string: {value!r}"[:300])
+    return value
+
+
+def _count(value: object) -> int:
+    """A sequence number or index: a non-negative integer (not a bool, not text)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EnvelopeError(f"envelope sequence number or index {value!r} is not a non-negative integer"[:300])
+    return value
 
 
 def _moment(text: object, field: str) -> datetime:

@@ -167,6 +167,9 @@ class Dispatcher(Protocol):
     def schedule(self, event: dict[str, Any], delay_seconds: int) -> None:
         """Deliver ``event`` (a resume envelope) to the resumer after ``delay_seconds`` (≤ 900)."""
 
+    def dead_letter(self, event: Any, reason: str) -> None:
+        """Keep an event that can never be carried out (a malformed or forged envelope) with its reason."""
+
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:

@@ -244,7 +244,7 @@ def test_poison_messages_go_to_the_dead_letter_queue_with_a_reason(deployment: E
         messages = sqs.receive_message(QueueUrl=config.dlq_url, MessageAttributeNames=["All"],
                                        WaitTimeSeconds=1).get("Messages", [])
     assert messages, "the forged envelope never reached the DLQ"
-    assert "malformed envelope" in messages[0]["MessageAttributes"]["reason"]["StringValue"]
+    assert "not signed" in messages[0]["MessageAttributes"]["reason"]["StringValue"]
 
 
 def test_the_invoker_rejects_an_invalid_definition(deployment: EmulatedDeployment) -> None:

@@ -45,13 +45,14 @@ STAR_RESOURCE_ALLOWED: frozenset[str] = frozenset()
 TABLE, BUCKET = "${Table.Arn}", "${Bucket.Arn}"
 DEFINITIONS, NAMES, PAYLOADS = (f"{BUCKET}/{prefix}/*" for prefix in ("definitions", "state-machines", "payloads"))
 WAIT_QUEUE, DLQ, FAILURE = "${WaitQueue.Arn}", "${DeadLetterQueue.Arn}", "${TaskFailureFunction.Arn}"
+ENVELOPE_KEY = "${EnvelopeKey}"
 STACK_FUNCTIONS = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-*"
 #: The IAM action of each boto3 call the deployed functions make (head_object is authorized as s3:GetObject).
 BOTO_ACTIONS = {
     "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem", "get_item": "dynamodb:GetItem",
     "batch_get_item": "dynamodb:BatchGetItem", "query": "dynamodb:Query", "get_object": "s3:GetObject",
     "head_object": "s3:GetObject", "put_object": "s3:PutObject", "send_message": "sqs:SendMessage",
-    "invoke": "lambda:InvokeFunction",
+    "invoke": "lambda:InvokeFunction", "get_secret_value": "secretsmanager:GetSecretValue",
 }
 #: boto3 calls in those modules that no deployed function makes: the CLI's `list` (scan) and `bootstrap`.
 NOT_IN_FUNCTIONS = {"scan", "create_table", "get_waiter", "update_time_to_live", "create_bucket", "create_queue",
@@ -61,6 +62,8 @@ RUNTIME = {
     *((f"dynamodb:{action}", TABLE) for action in ("PutItem", "UpdateItem", "GetItem", "BatchGetItem", "Query")),
     ("s3:GetObject", DEFINITIONS), ("s3:GetObject", PAYLOADS), ("s3:PutObject", PAYLOADS),
     ("sqs:SendMessage", WAIT_QUEUE), ("lambda:InvokeFunction", STACK_FUNCTIONS),
+    ("sqs:SendMessage", DLQ),  # refused envelopes, wherever they arrive
+    ("secretsmanager:GetSecretValue", ENVELOPE_KEY),  # the envelope signing key
 }
 NEEDED = {
     # stores definitions (head + conditional put) and state machine names; 404 for unknown names
@@ -68,8 +71,8 @@ NEEDED = {
                                   ("s3:ListBucket", BUCKET)},
     # consumes the wait queue (event source mapping) and dead-letters poison messages
     "ResumerFunction": RUNTIME | {("sqs:ReceiveMessage", WAIT_QUEUE), ("sqs:DeleteMessage", WAIT_QUEUE),
-                                  ("sqs:GetQueueAttributes", WAIT_QUEUE), ("sqs:SendMessage", DLQ)},
-    "TaskFailureFunction": RUNTIME | {("sqs:SendMessage", DLQ)},  # its own on-failure destination
+                                  ("sqs:GetQueueAttributes", WAIT_QUEUE)},
+    "TaskFailureFunction": RUNTIME,  # and its own on-failure destination, the dead-letter queue
     # answering a token carries the execution on (claim, commit, next task): the runtime, nothing more; it is
     # invoked by its function URL, never asynchronously, so it has no on-failure destination
     "CallbackFunction": RUNTIME,
@@ -160,6 +163,8 @@ def _resource(value: Any) -> str:
         return value
     if "Fn::GetAtt" in value:
         return "${{{}.{}}}".format(*value["Fn::GetAtt"])
+    if isinstance(value.get("Ref"), str):
+        return "${{{}}}".format(value["Ref"])
     if isinstance(value.get("Fn::Sub"), str):
         return str(value["Fn::Sub"])
     raise AssertionError(f"unexpected IAM resource {value}")
@@ -219,7 +224,7 @@ def test_each_function_is_granted_exactly_what_it_needs(cfn: dict[str, Any], fun
 
 
 def test_needed_covers_every_boto3_call_of_the_runtime() -> None:
-    pattern = re.compile(r"\b(?:client|lambda_client|sqs_client|sqs|s3|dynamodb)\.([a-z_]+)\(")
+    pattern = re.compile(r"\b(?:client|lambda_client|sqs_client|sqs|s3|dynamodb|secrets)\.([a-z_]+)\(")
     sources = [*(ROOT / "heaviside/backends/aws").glob("*.py"), *(ROOT / "heaviside/functions").glob("*.py")]
     calls = {call for path in sources for call in pattern.findall(path.read_text())}
     assert calls - BOTO_ACTIONS.keys() - NOT_IN_FUNCTIONS == set(), "map the new calls to IAM actions"
@@ -376,3 +381,13 @@ def test_function_map_covers_every_function_the_examples_name() -> None:
     assert named - mapping.keys() == set(), "functions the definitions name but HEAVISIDE_FUNCTIONS lacks"
     assert {mapping[name] for name in named} <= defined
     assert set(mapping.values()) == defined
+
+
+def test_envelopes_are_signed_and_only_the_stacks_functions_may_be_invoked() -> None:
+    variables = raw()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["HEAVISIDE_SIGNING_SECRET"] == {"Ref": "EnvelopeKey"}
+    assert variables["HEAVISIDE_ALLOWED_FUNCTIONS"] == {"Fn::Sub": "${AWS::StackName}-*"}
+    key = raw()["Resources"]["EnvelopeKey"]
+    assert key["Type"] == "AWS::SecretsManager::Secret"
+    generated = key["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32 and "SecretString" not in key["Properties"]  # never in the template

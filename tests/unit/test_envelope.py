@@ -98,10 +98,13 @@ def test_resume_envelope_round_trip() -> None:
     assert decoded.effect == retry and decoded.effect.purpose == "retry"
 
 
+ARN = "arn:aws:states:us-east-1:1:execution:sm:"
+
+
 def test_large_values_travel_through_the_payload_store() -> None:
     store = MemoryPayloadStore()
     big = {"blob": "x" * 300_000}
-    execution = Execution("arn:e", "e2", "2026-05-01T08:30:15Z", big, "arn:sm", "sm")
+    execution = Execution(ARN + "e2", "e2", "2026-05-01T08:30:15Z", big, "arn:sm", "sm")
     engine = Engine(load_definition({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN + "f",
                                                                       "End": True}}}), execution, Random(1))
     effect = engine.start(NOW).effect
@@ -117,7 +120,7 @@ def test_large_values_travel_through_the_payload_store() -> None:
 
 def test_values_that_fit_alone_but_not_together_are_packed_largest_first() -> None:
     store = MemoryPayloadStore()
-    execution = Execution("arn:e", "e3", "2026-05-01T08:30:15Z", {"a": "x" * 150_000}, "arn:sm", "sm")
+    execution = Execution(ARN + "e3", "e3", "2026-05-01T08:30:15Z", {"a": "x" * 150_000}, "arn:sm", "sm")
     engine = Engine(load_definition({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN + "f",
                                                                       "End": True}}}), execution, Random(1))
     effect = engine.start(NOW).effect

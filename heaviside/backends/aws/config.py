@@ -14,6 +14,11 @@
                            definition runs locally and in any stack; names not in it are
                            invoked as written
 ``HEAVISIDE_RETENTION_DAYS``  days finished executions are kept (DynamoDB TTL; default 90)
+``HEAVISIDE_ALLOWED_FUNCTIONS``  comma-separated patterns the invoked function must match
+                           (e.g. ``mystack-*``); a Task naming any other function fails with
+                           ``Lambda.AWSLambdaException`` and is never invoked (default: any)
+``HEAVISIDE_SIGNING_SECRET``  Secrets Manager secret (name or ARN) whose value signs every
+                           envelope; unsigned or tampered envelopes are then refused
 =========================  ===============================================================
 """
 
@@ -27,6 +32,7 @@ from typing import Any
 
 from heaviside.backends.aws.retention import DEFAULT_RETENTION_DAYS
 from heaviside.runtime.envelope import DEFAULT_THRESHOLD
+from heaviside.runtime.function_policy import FunctionPolicy, parse_allowed
 
 DEFAULT_INVOKER = "heaviside-invoker"
 
@@ -47,6 +53,8 @@ class AwsConfig:
     threshold: int = DEFAULT_THRESHOLD
     functions: Mapping[str, str] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    allowed_functions: tuple[str, ...] = ()
+    signing_secret: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AwsConfig:
@@ -68,7 +76,14 @@ class AwsConfig:
             threshold=_integer(env, "HEAVISIDE_THRESHOLD", DEFAULT_THRESHOLD),
             functions=_function_map(env.get("HEAVISIDE_FUNCTIONS") or "{}"),
             retention_days=_integer(env, "HEAVISIDE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            allowed_functions=parse_allowed(env.get("HEAVISIDE_ALLOWED_FUNCTIONS") or ""),
+            signing_secret=env.get("HEAVISIDE_SIGNING_SECRET") or None,
         )
+
+    @property
+    def function_policy(self) -> FunctionPolicy:
+        """How function names resolve and which functions may be invoked."""
+        return FunctionPolicy(self.functions, self.allowed_functions, self.account)
 
     def environment(self) -> dict[str, str]:
         """The environment variables that reproduce this configuration."""
@@ -81,6 +96,10 @@ class AwsConfig:
             env["HEAVISIDE_FUNCTIONS"] = json.dumps(dict(self.functions), separators=(",", ":"))
         if self.dlq_url:
             env["HEAVISIDE_DLQ_URL"] = self.dlq_url
+        if self.allowed_functions:
+            env["HEAVISIDE_ALLOWED_FUNCTIONS"] = ",".join(self.allowed_functions)
+        if self.signing_secret:
+            env["HEAVISIDE_SIGNING_SECRET"] = self.signing_secret
         return env
 
 

@@ -65,6 +65,8 @@ class S3PayloadStore(ClientHolder):
         :class:`PayloadNotFound` (a subclass).
         """
         bucket, key = parse_ref(ref)
+        if bucket != self.bucket or not key.startswith(self.prefix) or "/../" in f"/{key}/":
+            raise PayloadError(f"payload reference {ref!r} is outside s3://{self.bucket}/{self.prefix}")
         try:
             response = self.client.get_object(Bucket=bucket, Key=key)
         except Exception as exc:

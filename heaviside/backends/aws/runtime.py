@@ -17,7 +17,7 @@ from typing import Any
 
 from heaviside.backends.aws._clients import default_client, error_code
 from heaviside.backends.aws.commits import DynamoCommitLog
-from heaviside.backends.aws.config import AwsConfig
+from heaviside.backends.aws.config import AwsConfig, ConfigurationError
 from heaviside.backends.aws.definitions import S3DefinitionStore
 from heaviside.backends.aws.dispatch import LambdaSqsDispatcher
 from heaviside.backends.aws.executions import DynamoExecutionStore
@@ -27,6 +27,7 @@ from heaviside.backends.aws.retention import Retention
 from heaviside.backends.aws.tokens import DynamoTokenStore, StoredCallbacks
 from heaviside.runtime.clock import Clock
 from heaviside.runtime.driver import Driver
+from heaviside.runtime.envelope_trust import EnvelopeSigner
 from heaviside.runtime.execution import ABORTED, ExecutionRecord
 
 
@@ -74,8 +75,9 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
     retention = Retention(config.retention_days)
     executions = DynamoExecutionStore(config.table, client=dynamodb, payloads=payloads, retention=retention)
     commits = DynamoCommitLog(config.table, client=dynamodb, payloads=payloads, retention=retention)
+    policy = config.function_policy
     dispatcher = LambdaSqsDispatcher(config.queue_url, lambda_client=given.get("lambda"), sqs_client=sqs,
-                                     functions=config.functions)
+                                     functions=policy, dlq_url=config.dlq_url, payloads=payloads)
     driver = Driver(
         definitions=S3DefinitionStore(config.bucket, client=s3),
         commits=commits,
@@ -88,8 +90,24 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
         threshold=config.threshold,
         region=config.region,
         account=config.account,
+        signer=EnvelopeSigner(signing_key(config, given)),
+        functions=policy,
     )
     return AwsRuntime(config, driver, executions, commits, dispatcher, sqs)
+
+
+def signing_key(config: AwsConfig, clients: dict[str, Any]) -> bytes | None:
+    """The envelope signing key: the value of ``HEAVISIDE_SIGNING_SECRET`` (read once per container)."""
+    if not config.signing_secret:
+        return None
+    secrets = _client(clients, "secretsmanager")
+    value = secrets.get_secret_value(SecretId=config.signing_secret)
+    text = value.get("SecretString")
+    key = text.encode("utf-8") if isinstance(text, str) else bytes(value.get("SecretBinary") or b"")
+    if len(key) < 32:
+        raise ConfigurationError(f"the signing secret {config.signing_secret} holds {len(key)} bytes; "
+                                 "at least 32 are needed")
+    return key
 
 
 def _client(given: dict[str, Any], service: str) -> Any:
