@@ -23,9 +23,11 @@ from random import Random
 from types import SimpleNamespace
 from typing import Any
 
+from heaviside.backends.memory_faults import MemoryFaults
 from heaviside.definition.loader import load_definition
 from heaviside.definition.model import Definition
 from heaviside.engine.tasks import function_name
+from heaviside.faults import FaultRates, InjectedCrash, InjectedServiceError
 from heaviside.runtime.clock import Clock, VirtualClock
 from heaviside.runtime.driver import Driver, TaskInProgress
 from heaviside.runtime.envelope import DEFAULT_THRESHOLD, EnvelopeError, MemoryPayloadStore
@@ -291,7 +293,7 @@ class MemoryCloud:
 
     def __init__(self, handlers: Mapping[str, Handler], *, clock: Clock | None = None, duplicate: bool = False,
                  shuffle_seed: int | None = None, threshold: int = DEFAULT_THRESHOLD, signing_key: bytes | None = None,
-                 functions: FunctionPolicy | None = None) -> None:
+                 functions: FunctionPolicy | None = None, faults: FaultRates | None = None) -> None:
         self.handlers = dict(handlers)
         self.crash = CrashPlan()
         self.executions = MemoryExecutions(self.crash)
@@ -301,9 +303,12 @@ class MemoryCloud:
         self.tokens = MemoryTokens(self.crash)
         self.payloads = MemoryPayloadStore()
         self.clock: Clock = clock if clock is not None else VirtualClock()
-        self.driver = Driver(definitions=MemoryDefinitions(), commits=self.commits, joins=self.joins,
-                             executions=self.executions, dispatcher=self.dispatcher, payloads=self.payloads,
-                             clock=self.clock, threshold=threshold, tokens=self.tokens,
+        #: Injected faults (None: none); ``faults.dice.counts`` says how many of each.
+        self.faults = MemoryFaults(faults) if faults is not None and faults.any else None
+        wrap: Callable[[Any], Any] = self.faults.wrap if self.faults is not None else (lambda port: port)
+        self.driver = Driver(definitions=MemoryDefinitions(), commits=wrap(self.commits), joins=wrap(self.joins),
+                             executions=wrap(self.executions), dispatcher=wrap(self.dispatcher), payloads=self.payloads,
+                             clock=self.clock, threshold=threshold, tokens=wrap(self.tokens),
                              signer=EnvelopeSigner(signing_key), functions=functions)
         self._idle_timers = 0  # callback timers delivered in a row that found their token still waiting
         self.duplicate = duplicate
@@ -317,7 +322,7 @@ class MemoryCloud:
         for _ in range(10):
             try:
                 return str(self.driver.start_execution(definition, input_, name=name or "run")["executionArn"])
-            except Crash:
+            except (Crash, InjectedCrash, InjectedServiceError):
                 self.crashes += 1
                 crashed = True
             except ExecutionAlreadyExists as exc:
@@ -345,8 +350,14 @@ class MemoryCloud:
         queue = self.dispatcher.queue
         index = self.random.randrange(len(queue)) if self.random is not None else 0
         delivery = queue.pop(index)
+        faults = self.faults
+        if faults is not None and delivery.attempts == 0 and faults.dice.roll("race"):
+            twin = Delivery(delivery.kind, delivery.function, delivery.event)
+            faults.race(lambda: self._deliver(delivery), lambda: self._deliver(twin))
+            return
         self._deliver(delivery)
-        if self.duplicate and delivery.attempts == 1:  # a second, separate delivery of the same event
+        duplicate = self.duplicate or (faults is not None and faults.dice.roll("duplicate"))
+        if duplicate and delivery.attempts == 1:  # a second, separate delivery of the same event
             self._deliver(Delivery(delivery.kind, delivery.function, delivery.event))
 
     def _deliver(self, delivery: Delivery) -> None:
@@ -363,7 +374,7 @@ class MemoryCloud:
                 self._idle_timers = self._idle_timers + 1 if waiting else 0
                 return
             self._idle_timers = 0
-        except Crash:
+        except (Crash, InjectedCrash, InjectedServiceError):
             self.crashes += 1
             self.dispatcher.queue.append(delivery)  # Lambda / SQS deliver it again
         except TaskInProgress:

@@ -20,7 +20,9 @@ import boto3  # type: ignore[import-untyped]
 from heaviside.backends.aws.config import AwsConfig
 from heaviside.backends.aws.runtime import AwsRuntime, bootstrap, build_runtime, set_default_runtime
 from heaviside.decorator import task
+from heaviside.emulator.faults import install_crashes
 from heaviside.emulator.server import Emulator
+from heaviside.faults import FaultRates
 from heaviside.functions import invoker, resumer, task_failures
 from heaviside.runtime.clock import Clock, RealClock, VirtualClock
 from heaviside.runtime.invocation import Handler
@@ -36,7 +38,7 @@ class EmulatedDeployment:
                  duplicate_deliveries: bool = False, name: str = "heaviside", workers: int = 8,
                  visibility_timeout: int = 60, task_timeout: float | None = None,
                  functions: Mapping[str, str] | None = None, allowed_functions: tuple[str, ...] = (),
-                 signed: bool = True) -> None:
+                 signed: bool = True, faults: FaultRates | None = None) -> None:
         self.handlers = dict(handlers or {})
         self.functions = dict(functions or {})
         self.task_timeout = task_timeout
@@ -47,7 +49,7 @@ class EmulatedDeployment:
         self.name = name
         self.visibility_timeout = visibility_timeout
         self.emulator = Emulator(port=port, region=REGION, duplicate_deliveries=duplicate_deliveries,
-                                 workers=workers, retry_delay_seconds=0.05)
+                                 workers=workers, retry_delay_seconds=0.05, faults=faults)
         self._runtime: AwsRuntime | None = None
         self.clients: dict[str, Any] = {}
 
@@ -75,6 +77,9 @@ class EmulatedDeployment:
         self.emulator.start()
         clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda", "secretsmanager")}
         self.clients = clients  # the runtime's own clients (benchmarks count their calls)
+        if self.emulator.faults is not None:
+            for client in clients.values():
+                install_crashes(client, self.emulator.faults)
         endpoint = self.emulator.endpoint
         wanted = AwsConfig(bucket=self.name, table=self.name, queue_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits",
                            dlq_url=f"{endpoint}/{ACCOUNT}/{self.name}-waits-dlq", invoker=f"{self.name}-invoker",

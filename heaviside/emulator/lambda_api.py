@@ -11,6 +11,7 @@ Lambda's asynchronous retry behaviour and on-failure destinations. It also defin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -35,6 +36,7 @@ from heaviside.emulator.sandbox import (
     function_arn,
     run_handler,
 )
+from heaviside.faults import FaultDice
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -108,6 +110,8 @@ class AsyncInvocation:
     payload: bytes
     request_id: str
     attempt: int = 0
+    #: Two copies of a raced delivery wait for each other here, so they start at the same moment.
+    barrier: threading.Barrier | None = field(default=None, compare=False)
 
 
 class AsyncInvoker:
@@ -186,7 +190,7 @@ class AsyncInvoker:
                 self.on_exhausted(item, document)
                 self._done()
             else:
-                self._schedule_retry(replace(item, attempt=item.attempt + 1))
+                self._schedule_retry(replace(item, attempt=item.attempt + 1, barrier=None))
 
     def _schedule_retry(self, item: AsyncInvocation) -> None:
         self.on_retry()
@@ -223,10 +227,12 @@ class LambdaApi:
         async_retries: int,
         retry_delay_seconds: float,
         duplicate_deliveries: bool,
+        faults: FaultDice | None = None,
     ) -> None:
         self.region = region
         self.stats = stats
         self.duplicate_deliveries = duplicate_deliveries
+        self.faults = faults
         self._functions: dict[str, FunctionConfig] = {}
         self._lock = threading.Lock()
         self._running = 0  # synchronous invocations in progress
@@ -294,7 +300,13 @@ class LambdaApi:
             return Response(status=204, headers={"X-Amzn-RequestId": request_id})
         if invocation_type == "Event":
             invocations = [AsyncInvocation(name, qualifier, function, payload, request_id)]
-            if self.duplicate_deliveries:  # a second, separate delivery (its own request id; retries keep theirs)
+            faults = self.faults
+            if faults is not None and faults.roll("race"):  # two copies at once: their writes collide
+                barrier = threading.Barrier(2)
+                invocations = [AsyncInvocation(name, qualifier, function, payload, request_id, barrier=barrier),
+                               AsyncInvocation(name, qualifier, function, payload, str(uuid.uuid4()), barrier=barrier)]
+            elif self.duplicate_deliveries or (faults is not None and faults.roll("duplicate")):
+                # a second, separate delivery (its own request id; retries keep theirs)
                 self.stats.add(duplicate_deliveries=1)
                 invocations.append(AsyncInvocation(name, qualifier, function, payload, str(uuid.uuid4())))
             self.invoker.submit(invocations)
@@ -334,6 +346,9 @@ class LambdaApi:
         return LambdaContext(name, self.region, qualifier=qualifier, request_id=request_id, timeout_seconds=timeout)
 
     def _run_async(self, item: AsyncInvocation) -> dict[str, Any] | None:
+        if item.barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):  # the twin is late (workers busy): run anyway
+                item.barrier.wait(timeout=5)
         self.stats.add(invocation_of=item.function_name)
         context = self._context(item.function_name, item.qualifier, item.request_id, item.function)
         _, document = run_handler(item.function, decode_event(item.payload), context)

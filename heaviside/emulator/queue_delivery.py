@@ -20,8 +20,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from heaviside.emulator.faults import lambda_thread
 from heaviside.emulator.lambda_api import EmulatorStats
 from heaviside.emulator.sandbox import LOGGER, Handler, LambdaContext
+from heaviside.faults import FaultDice
 
 WAIT_TIME_SECONDS = 1  # long-poll length: also bounds how long stopping an idle poller takes
 SHORT_POLL_SECONDS = 0.05
@@ -105,6 +107,7 @@ class QueuePoller:
         region: str,
         stats: EmulatorStats,
         duplicate_deliveries: bool,
+        faults: FaultDice | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -114,6 +117,7 @@ class QueuePoller:
         self.region = region
         self.stats = stats
         self.duplicate_deliveries = duplicate_deliveries
+        self.faults = faults
         self.consumer_name = str(getattr(consumer, "__name__", "sqs-consumer"))
         self._client_factory = client_factory
         self._stop = threading.Event()
@@ -203,23 +207,36 @@ class QueuePoller:
     def _deliver(self, client: Any, messages: list[dict[str, Any]], queue_arn: str) -> None:
         ids = [str(message["MessageId"]) for message in messages]
         failed: set[str] = set()
-        copies = 2 if self.duplicate_deliveries else 1
-        for copy in range(copies):
-            if copy:
-                self.stats.add(duplicate_deliveries=1)
-            self.stats.add(sqs_deliveries=1)
-            event = sqs_event(messages, queue_arn, self.region)
-            context = LambdaContext(self.consumer_name, self.region)
-            try:
-                result = self.consumer(event, context)
-            except Exception:
-                self.stats.add(handler_errors=1)
-                LOGGER.warning("consumer %s of %s raised", self.consumer_name, self.queue_url, exc_info=True)
-                failed = set(ids)
-            else:
-                failed |= failed_message_ids(result, ids)
+        faults = self.faults
+        if faults is not None and faults.roll("race"):  # two copies at the same moment
+            results: list[set[str]] = []
+            twin = threading.Thread(target=lambda: results.append(self._consume(messages, queue_arn, ids)))
+            twin.start()
+            failed = self._consume(messages, queue_arn, ids)
+            twin.join()
+            failed |= results[0] if results else set(ids)
+        else:
+            duplicate = self.duplicate_deliveries or (faults is not None and faults.roll("duplicate"))
+            for copy in range(2 if duplicate else 1):
+                if copy:
+                    self.stats.add(duplicate_deliveries=1)
+                failed |= self._consume(messages, queue_arn, ids)
         done = [message for message in messages if message["MessageId"] not in failed]
         self._delete(client, done)
+
+    def _consume(self, messages: list[dict[str, Any]], queue_arn: str, ids: list[str]) -> set[str]:
+        """One delivery of the batch to the consumer; the ids of the messages it failed."""
+        self.stats.add(sqs_deliveries=1)
+        event = sqs_event(messages, queue_arn, self.region)
+        context = LambdaContext(self.consumer_name, self.region)
+        try:
+            with lambda_thread(context.aws_request_id):
+                result = self.consumer(event, context)
+        except Exception:
+            self.stats.add(handler_errors=1)
+            LOGGER.warning("consumer %s of %s raised", self.consumer_name, self.queue_url, exc_info=True)
+            return set(ids)
+        return failed_message_ids(result, ids)
 
     def _delete(self, client: Any, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), MAX_RECEIVE):

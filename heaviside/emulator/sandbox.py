@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from heaviside.emulator.faults import lambda_thread
+
 Handler = Callable[[Any, Any], Any]
 """A Lambda handler: ``handler(event, context) -> JSON-serialisable result``."""
 
@@ -81,14 +83,16 @@ def run_handler(config: FunctionConfig, event: Any, context: LambdaContext) -> t
     request_id = context.aws_request_id
     if config.timeout_seconds is None:
         try:
-            return config.handler(event, context), None
+            with lambda_thread(request_id):
+                return config.handler(event, context), None
         except Exception as exc:
             return None, error_document(exc, request_id)
     box: list[tuple[Any, dict[str, Any] | None]] = []
 
     def call() -> None:
         try:
-            box.append((config.handler(event, context), None))
+            with lambda_thread(request_id):
+                box.append((config.handler(event, context), None))
         except Exception as exc:
             box.append((None, error_document(exc, request_id)))
         except SandboxKilled:

@@ -22,9 +22,11 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from heaviside.emulator.faults import FaultyServices
 from heaviside.emulator.lambda_api import EmulatorStats, LambdaApi
 from heaviside.emulator.queue_delivery import WAIT_TIME_SECONDS, QueuePoller
 from heaviside.emulator.sandbox import LOGGER, Handler
+from heaviside.faults import FaultDice, FaultRates
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 _IDLE_ATTRIBUTES = [
@@ -50,14 +52,19 @@ class _Dispatcher:
     allows. DynamoDB requests therefore go through moto one at a time (each takes well under a
     millisecond); other services (SQS long polls among them) and Lambda handlers stay concurrent."""
 
-    def __init__(self, lambda_api: LambdaApi) -> None:
+    def __init__(self, lambda_api: LambdaApi, faults: FaultDice | None = None) -> None:
         self.lambda_api = lambda_api
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._moto_lock = threading.Lock()
+        self._services: Any = self._moto if faults is None else FaultyServices(self._moto, faults)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if LambdaApi.handles(environ):
             return self.lambda_api(environ, start_response)
+        result: Iterable[bytes] = self._services(environ, start_response)
+        return result
+
+    def _moto(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
             result: Iterable[bytes] = self.moto(environ, start_response)
             return result
@@ -79,12 +86,15 @@ class Emulator:
         retry_delay_seconds: float = 0.0,
         duplicate_deliveries: bool = False,
         workers: int = 8,
+        faults: FaultRates | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.region = region
         self.duplicate_deliveries = duplicate_deliveries
         self.stats = EmulatorStats()
+        #: The injected faults (None: none); ``faults.counts`` says how many of each.
+        self.faults = FaultDice(faults) if faults is not None and faults.any else None
         self._lambda = LambdaApi(
             region=region,
             stats=self.stats,
@@ -92,6 +102,7 @@ class Emulator:
             async_retries=async_retries,
             retry_delay_seconds=retry_delay_seconds,
             duplicate_deliveries=duplicate_deliveries,
+            faults=self.faults,
         )
         for name, handler in (functions or {}).items():
             self._lambda.register(name, handler)
@@ -132,6 +143,7 @@ class Emulator:
             region=self.region,
             stats=self.stats,
             duplicate_deliveries=self.duplicate_deliveries,
+            faults=self.faults,
         )
         with self._lock:
             self._pollers.append(poller)
@@ -144,7 +156,8 @@ class Emulator:
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
         server = make_server(
-            self.host, self.port, _Dispatcher(self._lambda), threaded=True, request_handler=_QuietRequestHandler
+            self.host, self.port, _Dispatcher(self._lambda, self.faults), threaded=True,
+            request_handler=_QuietRequestHandler
         )
         self._server = server
         self._endpoint = f"http://{self.host}:{server.server_port}"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from heaviside.emulator.deployment import EmulatedDeployment
+from heaviside.runtime.envelope_trust import SignedDispatcher
 from heaviside.runtime.function_policy import NOT_ALLOWED_ERROR
 from tests.aws.test_end_to_end import FN, aws_env_module, start_and_wait
 
@@ -54,18 +55,19 @@ def a_signed_envelope(deployment: EmulatedDeployment) -> dict[str, Any]:
     """A genuine task envelope, as the invoker sent it to the function (captured from the Lambda API)."""
     sent: list[dict[str, Any]] = []
     dispatcher = deployment.runtime.driver.dispatcher
+    assert isinstance(dispatcher, SignedDispatcher)
     original = dispatcher.inner.invoke  # the signing dispatcher wraps the Lambda/SQS one
 
     def capture(function: str, event: dict[str, Any]) -> None:
         sent.append(json.loads(json.dumps(event)))
         original(function, event)
 
-    dispatcher.inner.invoke = capture
+    dispatcher.inner.invoke = capture  # type: ignore[method-assign]
     try:
         record = start_and_wait(deployment, {"StartAt": "T", "States": {"T": {
             "Type": "Task", "Resource": FN + "hold", "End": True}}}, {"amount": 10})
     finally:
-        dispatcher.inner.invoke = original
+        dispatcher.inner.invoke = original  # type: ignore[method-assign]
     assert record.status == "SUCCEEDED"
     assert sent and sent[0]["sig"].startswith("hmac-sha256:")
     return sent[0]
