@@ -130,10 +130,13 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         tokens: TokenStore | None = None,
         signer: EnvelopeSigner | None = None,
         functions: FunctionPolicy | None = None,
+        log_payloads: bool = False,
     ) -> None:
         self.definitions, self.commits, self.joins, self.tokens = definitions, commits, joins, tokens
         self.signer = signer if signer is not None else EnvelopeSigner()
         self.functions = functions if functions is not None else FunctionPolicy()
+        #: Log each task's input and result (off by default: payloads may hold personal data or secrets).
+        self.log_payloads = log_payloads
         if self.signer.key is not None:
             dispatcher = SignedDispatcher(dispatcher, self.signer)
         self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
@@ -206,7 +209,12 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
             outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, None)
             self._submitted(event, place, envelope.seq, effect, outcome, started)
             return TaskRun(outcome, "ran")
+        if self.log_payloads:
+            log.info("task %s input: %s", envelope.id, json.dumps(effect.payload, ensure_ascii=False))
         outcome = call_handler_within(handler, effect.payload, context, effect.frame.state, effect.timeout_seconds)
+        if self.log_payloads:
+            log.info("task %s %s: %s", envelope.id, "failed" if outcome.error is not None else "result",
+                     json.dumps(outcome.output, ensure_ascii=False) if outcome.error is None else outcome.error)
         self._task_ended(place, envelope.seq, effect, outcome, started)
         return TaskRun(outcome, "ran")
 

@@ -17,6 +17,8 @@
 ``HEAVISIDE_ALLOWED_FUNCTIONS``  comma-separated patterns the invoked function must match
                            (e.g. ``mystack-*``); a Task naming any other function fails with
                            ``Lambda.AWSLambdaException`` and is never invoked (default: any)
+``HEAVISIDE_LOG_PAYLOADS``  ``true``: log each task's input and result (default: payloads,
+                           which may hold personal data or secrets, are never logged)
 ``HEAVISIDE_SIGNING_SECRET``  Secrets Manager secret (name or ARN) whose value signs every
                            envelope; unsigned or tampered envelopes are then refused
 =========================  ===============================================================
@@ -55,6 +57,7 @@ class AwsConfig:
     retention_days: int = DEFAULT_RETENTION_DAYS
     allowed_functions: tuple[str, ...] = ()
     signing_secret: str | None = None
+    log_payloads: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> AwsConfig:
@@ -78,6 +81,7 @@ class AwsConfig:
             retention_days=_integer(env, "HEAVISIDE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             allowed_functions=parse_allowed(env.get("HEAVISIDE_ALLOWED_FUNCTIONS") or ""),
             signing_secret=env.get("HEAVISIDE_SIGNING_SECRET") or None,
+            log_payloads=_flag(env, "HEAVISIDE_LOG_PAYLOADS"),
         )
 
     @property
@@ -100,6 +104,8 @@ class AwsConfig:
             env["HEAVISIDE_ALLOWED_FUNCTIONS"] = ",".join(self.allowed_functions)
         if self.signing_secret:
             env["HEAVISIDE_SIGNING_SECRET"] = self.signing_secret
+        if self.log_payloads:
+            env["HEAVISIDE_LOG_PAYLOADS"] = "true"
         return env
 
 
@@ -114,6 +120,13 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigurationError(f"{name} must be positive, not {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = (env.get(name) or "false").strip().lower()
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigurationError(f"{name} must be true or false, not {text!r}")
+    return text in ("true", "1", "yes")
 
 
 def _function_map(text: str) -> dict[str, str]:

@@ -92,6 +92,7 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
         account=config.account,
         signer=EnvelopeSigner(signing_key(config, given)),
         functions=policy,
+        log_payloads=config.log_payloads,
     )
     return AwsRuntime(config, driver, executions, commits, dispatcher, sqs)
 
