@@ -20,9 +20,10 @@ Format (JSON)::
                    "roleArn", "redriveCount"},
      "branch": [["<Parallel or Map state>", <fork seq>, <index>], ...], "seq": <int>,
      "frame": {"state", "input", "entered", "retryCount", "retrierAttempts", "variables"},
-     "task": {"resource", "functionName", "payload", "timeoutSeconds", "heartbeatSeconds",
-              "eventPrefix", "token"?},                       # kind "task" ($$ is rebuilt from these)
-     "until": "<RFC 3339>", "purpose": "wait" | "retry"}      # kind "resume"
+     "task": {"resource", "functionName", "functionRef"?, "payload", "timeoutSeconds",
+              "heartbeatSeconds", "eventPrefix", "token"?},   # kind "task" ($$ is rebuilt from these)
+     "until": "<RFC 3339>", "purpose": "wait" | "retry",      # kind "resume"
+     "sig": "hmac-sha256:<hex>"?}                             # see heaviside.runtime.envelope_trust
 """
 
 from __future__ import annotations
