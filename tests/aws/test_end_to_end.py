@@ -60,7 +60,11 @@ def size(event: Any, context: Any) -> Any:
     return len(json.dumps(event))
 
 
-HANDLERS = {"add_one": add_one, "echo": echo, "boom": boom, "flaky": flaky, "big": big, "size": size,
+def shout(event: Any, context: Any) -> Any:
+    raise ValueError("!" * 450_000)
+
+
+HANDLERS = {"shout": shout, "add_one": add_one, "echo": echo, "boom": boom, "flaky": flaky, "big": big, "size": size,
             "positive": positive}
 
 
@@ -269,3 +273,11 @@ def test_same_name_same_input_is_the_same_execution(deployment: EmulatedDeployme
     assert second.get("FunctionError") == "Unhandled"
     assert json.loads(second["Payload"].read())["errorType"] == "ExecutionAlreadyExists"
     assert first["executionArn"].endswith(event["name"])
+
+
+def test_a_failure_with_an_enormous_cause_still_ends_the_execution(deployment: EmulatedDeployment) -> None:
+    record = start_and_wait(deployment, {"StartAt": "Loud", "States": {"Loud": task("shout", End=True)}}, {})
+    assert (record.status, record.error) == ("FAILED", "ValueError")
+    assert record.cause is not None and json.loads(record.cause)["errorMessage"] == "!" * 450_000
+    described = deployment.runtime.executions.describe(record.execution_arn)
+    assert len(described["cause"]) > 450_000  # kept whole, in S3 beside the record

@@ -3,16 +3,15 @@
 One table, two kinds of items under the execution ARN as partition key ``pk``:
 
 * ``sk = "execution"``: the record (name, state machine, definition hash, status, dates,
-  input/output as JSON text — in S3 when over 128 KiB, so both fit an item together —, error,
-  cause);
+  input/output as JSON text, error, cause — each in S3 when over 128 KiB, so all fit an item);
 * the history lives in the commits of :mod:`heaviside.backends.aws.commits` (same partition).
 
 Every write is conditional, so the at-least-once deliveries of Lambda and SQS are harmless:
 ``start`` is idempotent for the same name and input, and ``finish`` moves ``RUNNING`` to a
 final status exactly once.
 
-Limits: a record still over DynamoDB's 400 KB limit (an enormous error cause) raises
-:class:`ExecutionItemTooLarge`, and :meth:`DynamoExecutionStore.list` is a filtered Scan (a
+Limits: input, output, error and cause each go to S3 over 128 KiB, so a record fits an item;
+one that still does not raises :class:`ExecutionItemTooLarge`, and :meth:`DynamoExecutionStore.list` is a filtered Scan (a
 status index comes later).
 """
 
@@ -87,8 +86,8 @@ def _describe(item: dict[str, Any], payloads: PayloadStore | None) -> dict[str, 
     if result["status"] == SUCCEEDED and ("output" in item or "outputRef" in item):
         result["output"] = json.dumps(json.loads(load_text(payloads, item, "output")))
     for key in ("error", "cause"):
-        if (value := text(key)) is not None:
-            result[key] = value
+        if key in item or key + "Ref" in item:
+            result[key] = load_text(payloads, item, key)
     return result
 
 
@@ -186,8 +185,10 @@ class DynamoExecutionStore(TableStore):
         if status == SUCCEEDED:
             attributes.update(store_text(self.payloads, compact_json(output), _value_key(execution_arn, "output"),
                                          "output", RECORD_VALUE_LIMIT))
-        attributes.update({key: {"S": value} for key, value in (("error", error), ("cause", cause))
-                           if value is not None})
+        for key, value in (("error", error), ("cause", cause)):
+            if value is not None:  # a handler's exception message can be of any size: big ones go to S3
+                attributes.update(store_text(self.payloads, value, _value_key(execution_arn, key), key,
+                                             RECORD_VALUE_LIMIT))
         for key, value in attributes.items():
             names[f"#{key}"] = key
             values[f":{key}"] = value
