@@ -51,20 +51,17 @@ from heaviside.engine.effects import (
 )
 from heaviside.engine.interpreter import Engine
 from heaviside.engine.tasks import resource_details
-from heaviside.errors import DefinitionError
 from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
     DEFAULT_THRESHOLD,
-    BranchPath,
-    Envelope,
     EnvelopeError,
     PayloadStore,
     decode,
     effect_id,
     encode,
 )
-from heaviside.runtime.envelope_trust import EnvelopeSigner, SignedDispatcher, check_place
+from heaviside.runtime.envelope_trust import EnvelopeSigner, SignedDispatcher
 from heaviside.runtime.execution import FAILED, SUCCEEDED
 from heaviside.runtime.execution_timers import (
     MAX_DELAY_SECONDS,
@@ -89,6 +86,7 @@ from heaviside.runtime.ports import (
     TimedEvent,
     TokenStore,
 )
+from heaviside.runtime.reception import Reception
 from heaviside.runtime.tokens import issue_token
 from heaviside.types import JSON
 
@@ -111,7 +109,7 @@ class TaskRun:
     reason: str  # "ran", "duplicate", "recovered" or "stopped"
 
 
-class Driver(Joining, CallbackTasks, ExecutionTimers):
+class Driver(Reception, Joining, CallbackTasks, ExecutionTimers):
     """Carries executions forward on top of the ports (see the module docstring)."""
 
     def __init__(
@@ -396,44 +394,6 @@ class Driver(Joining, CallbackTasks, ExecutionTimers):
         if effect.timeout_seconds is not None:
             seconds = min(seconds, effect.timeout_seconds)
         return self.wall() + seconds + 1
-
-    def _place(self, content_hash: str, execution: Execution, branch: BranchPath) -> Place:
-        return Place(content_hash, self.definitions.get(content_hash), execution, branch)
-
-    def _place_of(self, envelope: Envelope) -> Place:
-        """Where a received envelope acts; :class:`EnvelopeError` if its definition or place does not exist."""
-        try:
-            place = self._place(envelope.definition, envelope.execution, envelope.branch)
-        except (LookupError, ValueError, DefinitionError) as exc:
-            raise EnvelopeError(f"envelope {envelope.id}: definition {envelope.definition[:80]!r} "
-                                f"cannot be loaded: {exc}") from None
-        effect = envelope.effect
-        kind, purpose = ("task", "") if isinstance(effect, InvokeTask) else ("resume", effect.purpose)
-        try:
-            check_place(place.definition, envelope.branch, effect.frame.state, kind, purpose)
-        except EnvelopeError as exc:
-            raise EnvelopeError(f"envelope {envelope.id}: {exc}") from None
-        return place
-
-    def _task_envelope(self, event: Mapping[str, Any]) -> tuple[Envelope, InvokeTask]:
-        """A received task envelope, checked (signature, size, shape), and its task."""
-        self.signer.verify(event)
-        envelope = decode(event, store=self.payloads)
-        if not isinstance(envelope.effect, InvokeTask):
-            raise EnvelopeError(f"envelope {envelope.id} of kind {event.get('kind')!r} is not a task envelope")
-        return envelope, envelope.effect
-
-    def reject(self, event: Any, reason: str) -> None:
-        """An event that must never be carried out: log why and move it to the dead-letter queue."""
-        parsed = event
-        if isinstance(event, str):  # a message body
-            try:
-                parsed = json.loads(event)
-            except ValueError:
-                parsed = None
-        ident = parsed.get("id") if isinstance(parsed, Mapping) else None
-        log.error("rejected envelope %r: %s", str(ident)[:200] if ident is not None else "?", reason)
-        self.dispatcher.dead_letter(event, reason)
 
     def _engine(self, place: Place) -> Engine:
         arn = place.execution.id

@@ -11,8 +11,8 @@ Every write is conditional, so the at-least-once deliveries of Lambda and SQS ar
 final status exactly once.
 
 Limits: input, output, error and cause each go to S3 over 128 KiB, so a record fits an item;
-one that still does not raises :class:`ExecutionItemTooLarge`, and :meth:`DynamoExecutionStore.list` is a filtered Scan (a
-status index comes later).
+one that still does not raises :class:`ExecutionItemTooLarge`, and
+:meth:`DynamoExecutionStore.list` is a filtered Scan (a status index comes later).
 """
 
 from __future__ import annotations
@@ -185,9 +185,9 @@ class DynamoExecutionStore(TableStore):
         if status == SUCCEEDED:
             attributes.update(store_text(self.payloads, compact_json(output), _value_key(execution_arn, "output"),
                                          "output", RECORD_VALUE_LIMIT))
-        for key, value in (("error", error), ("cause", cause)):
-            if value is not None:  # a handler's exception message can be of any size: big ones go to S3
-                attributes.update(store_text(self.payloads, value, _value_key(execution_arn, key), key,
+        for key, given in (("error", error), ("cause", cause)):
+            if given is not None:  # a handler's exception message can be of any size: big ones go to S3
+                attributes.update(store_text(self.payloads, given, _value_key(execution_arn, key), key,
                                              RECORD_VALUE_LIMIT))
         for key, value in attributes.items():
             names[f"#{key}"] = key
