@@ -27,6 +27,7 @@ from typing import Any
 
 from heaviside.backends.aws.config import AwsConfig, ConfigurationError
 from heaviside.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, UsageError, _read_input, load_all_handlers
+from heaviside.faults import FaultRates
 from heaviside.runtime.execution import RUNNING
 from heaviside.runtime.ports import ExecutionDoesNotExist
 
@@ -115,6 +116,9 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     emulate.add_argument("--skip-waits", action="store_true", help="virtual clock: Waits finish instantly")
     emulate.add_argument("--duplicate-deliveries", action="store_true",
                          help="deliver every asynchronous invocation and queue message twice (at-least-once)")
+    emulate.add_argument("--faults", metavar="KIND=RATE,...",
+                         help="inject faults: duplicate, race, crash, throttle, server_error, each with a rate "
+                              "from 0 to 1, and seed=N (e.g. crash=0.05,throttle=0.1); counts print on exit")
     emulate.set_defaults(command=_guarded(_emulate))
 
 
@@ -355,6 +359,10 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 def _emulate(args: argparse.Namespace) -> int:
     handlers = load_all_handlers(args.handlers)
+    try:
+        faults = FaultRates.parse(args.faults) if args.faults else None
+    except ValueError as exc:
+        raise UsageError(f"--faults: {exc}") from None
     stop = threading.Event()
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
@@ -362,24 +370,28 @@ def _emulate(args: argparse.Namespace) -> int:
             previous[number] = signal.signal(number, lambda *_: stop.set())
     try:
         return serve_emulator(handlers, stop, port=args.port, skip_waits=args.skip_waits,
-                              duplicate_deliveries=args.duplicate_deliveries)
+                              duplicate_deliveries=args.duplicate_deliveries, faults=faults)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
 
 def serve_emulator(handlers: Mapping[str, Any], stop: threading.Event, *, port: int = 0, skip_waits: bool = False,
-                   duplicate_deliveries: bool = False) -> int:
+                   duplicate_deliveries: bool = False, faults: FaultRates | None = None) -> int:
     """Serve an emulated deployment, printing its endpoint and environment, until ``stop`` is set."""
     from heaviside.emulator.deployment import EmulatedDeployment
 
-    with EmulatedDeployment(handlers, skip_waits=skip_waits, port=port,
-                            duplicate_deliveries=duplicate_deliveries) as deployment:
+    with EmulatedDeployment(handlers, skip_waits=skip_waits, port=port, duplicate_deliveries=duplicate_deliveries,
+                            faults=faults) as deployment:
         print(f"# heaviside emulator listening on {deployment.endpoint} (Ctrl-C stops it)")
         print(f"# functions: {', '.join(sorted(handlers)) or '(none)'}; invoker: {deployment.runtime.config.invoker}")
         _exports(deployment.environment())
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
+        injected = deployment.emulator.faults
+        if injected is not None:
+            counts = ", ".join(f"{kind} {count}" for kind, count in injected.counts.as_dict().items())
+            print(f"heaviside: faults injected: {counts}", file=sys.stderr)
     print("heaviside: emulator stopped", file=sys.stderr)
     return EXIT_OK

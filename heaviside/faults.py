@@ -45,6 +45,22 @@ class FaultRates:
     def any(self) -> bool:
         return any(getattr(self, name) for name in KINDS)
 
+    @classmethod
+    def parse(cls, text: str) -> FaultRates:
+        """``"crash=0.05,throttle=0.1,seed=3"`` (the form ``heaviside emulate --faults`` takes)."""
+        values: dict[str, float | int] = {}
+        for part in (item.strip() for item in text.split(",") if item.strip()):
+            name, sep, number = part.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in (*KINDS, "seed"):
+                raise ValueError(f"bad fault {part!r}: expected KIND=RATE with KIND one of {', '.join(KINDS)} "
+                                 "(or seed=N)")
+            try:
+                values[name] = int(number) if name == "seed" else float(number)
+            except ValueError:
+                raise ValueError(f"bad fault {part!r}: {number.strip()!r} is not a number") from None
+        return cls(**values)  # type: ignore[arg-type]
+
 
 @dataclass
 class FaultCounts:

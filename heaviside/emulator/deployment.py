@@ -75,6 +75,9 @@ class EmulatedDeployment:
 
     def start(self) -> EmulatedDeployment:
         self.emulator.start()
+        faults = self.emulator.faults
+        if faults is not None:
+            faults.enabled = False  # the stack is created without faults, as `sam deploy` would have
         clients = {service: self.client(service) for service in ("s3", "dynamodb", "sqs", "lambda", "secretsmanager")}
         self.clients = clients  # the runtime's own clients (benchmarks count their calls)
         if self.emulator.faults is not None:
@@ -98,6 +101,8 @@ class EmulatedDeployment:
         self.emulator.register_function(config.invoker, lambda event, context: invoker.start(event, runtime))
         self.emulator.subscribe_queue(config.queue_url,
                                       lambda event, context: resumer.handle(event, context, runtime))
+        if faults is not None:
+            faults.enabled = True
         return self
 
     def _signing_secret(self, secrets: Any) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import threading
@@ -19,6 +20,7 @@ import pytest
 from heaviside.cli import main
 from heaviside.cli_remote import serve_emulator, wait_for_end
 from heaviside.emulator.deployment import EmulatedDeployment
+from heaviside.faults import FaultRates
 from heaviside.history_table import describe_event
 
 Capture = pytest.CaptureFixture[str]
@@ -352,3 +354,45 @@ def test_describe_event_summaries() -> None:
     assert describe_event(entered) == ("A", "input: [1]")
     assert describe_event({"type": "MapIterationStarted",
                            "mapIterationStartedEventDetails": {"name": "M", "index": 3}}) == ("M", "index=3")
+
+
+def test_serve_emulator_injects_the_faults_it_is_given_and_reports_them(capsys: Capture) -> None:
+    stop = threading.Event()
+    result: list[int] = []
+    rates = FaultRates.parse("throttle=1, seed=4")
+    server = threading.Thread(target=lambda: result.append(serve_emulator({}, stop, faults=rates)))
+    server.start()
+    text = ""
+    deadline = time.monotonic() + 10
+    while "AWS_ENDPOINT_URL" not in text and time.monotonic() < deadline:
+        time.sleep(0.02)
+        text += capsys.readouterr().out
+    endpoint = next(line for line in text.splitlines() if "AWS_ENDPOINT_URL" in line).split("=", 1)[1].strip("'\"")
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing", config=Config(retries={"max_attempts": 2}))
+    try:
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            sqs.list_queues()  # every call throttled, retries included
+    finally:
+        stop.set()
+        server.join(10)
+    assert result == [0]
+    assert re.search(r"faults injected: duplicate 0, race 0, crash 0, throttle [1-9]", capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("crash", "expected KIND=RATE"), ("boom=0.1", "expected KIND=RATE"), ("crash=lots", "is not a number"),
+    ("crash=2", "between 0 and 1")])
+def test_bad_fault_specs_are_refused_clearly(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FaultRates.parse(spec)
+    assert FaultRates.parse("crash=0.05, server-error=0.1,seed=3") == FaultRates(crash=0.05, server_error=0.1, seed=3)
+
+
+def test_emulate_refuses_a_bad_fault_spec(capsys: Capture) -> None:
+    code, _, err = run(capsys, "emulate", "--faults", "crash=often")
+    assert code != 0 and "--faults: bad fault 'crash=often'" in err
