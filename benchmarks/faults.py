@@ -246,7 +246,7 @@ def _start(deployment: Any, item: Planned) -> str:
     """Start like a client that retries until the invoker answers (the invoker may crash too)."""
     client = deployment.client("lambda")
     event = json.dumps({"definition": item.workflow.definition, "input": item.input, "name": item.tag})
-    for _ in range(20):
+    for _ in range(100):  # each attempt is a new invocation: it may crash too
         response = client.invoke(FunctionName=deployment.runtime.config.invoker, Payload=event)
         body = json.loads(response["Payload"].read())
         if "FunctionError" not in response:

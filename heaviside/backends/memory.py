@@ -319,7 +319,7 @@ class MemoryCloud:
     def start(self, definition: Mapping[str, Any], input_: JSON, *, name: str | None = None) -> str:
         """Start an execution (retried like a client would when the invoker dies); its ARN."""
         crashed = False
-        for _ in range(10):
+        for _ in range(100):
             try:
                 return str(self.driver.start_execution(definition, input_, name=name or "run")["executionArn"])
             except (Crash, InjectedCrash, InjectedServiceError):
@@ -329,7 +329,7 @@ class MemoryCloud:
                 if not crashed:
                     raise
                 return exc.execution_arn  # the crashed attempt had already run it to its end
-        raise RuntimeError("the invoker crashed ten times in a row")
+        raise RuntimeError("the invoker crashed a hundred times in a row")
 
     def run(self, limit: int = 100_000) -> None:
         """Deliver queued events until none is left (a crashed delivery is queued again), or only

@@ -368,7 +368,7 @@ def test_serve_emulator_injects_the_faults_it_is_given_and_reports_them(capsys: 
         time.sleep(0.02)
         text += capsys.readouterr().out
     endpoint = next(line for line in text.splitlines() if "AWS_ENDPOINT_URL" in line).split("=", 1)[1].strip("'\"")
-    import boto3  # type: ignore[import-untyped]
+    import boto3
     from botocore.config import Config  # type: ignore[import-untyped]
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
