@@ -251,6 +251,9 @@ def _start(deployment: Any, item: Planned) -> str:
         body = json.loads(response["Payload"].read())
         if "FunctionError" not in response:
             return str(body["executionArn"])
+        if body.get("errorType") == "ExecutionAlreadyExists":  # a crashed attempt had started it (and it ended)
+            config = deployment.runtime.config
+            return f"arn:aws:states:{config.region}:{config.account}:execution:heaviside:{item.tag}"
     raise RuntimeError(f"the invoker never started {item.tag}: {body}")
 
 
