@@ -5,7 +5,6 @@ crashes right after AWS calls, duplicated and raced deliveries — every workflo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import boto3  # type: ignore[import-untyped]
 import pytest
@@ -14,15 +13,10 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from benchmarks.faults import SCENARIOS, WORKFLOWS, run_emulator
 from heaviside.emulator.server import Emulator
 from heaviside.faults import FaultRates
+from tests.aws.test_end_to_end import aws_env_module
 
-
-@pytest.fixture(scope="module", autouse=True)
-def credentials() -> Iterator[None]:
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("aws_env_module")
+__all__ = ["aws_env_module"]
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

@@ -300,16 +300,22 @@ def test_bootstrap_prints_exports_of_what_it_created(
 # ---------------------------------------------------------------------- emulate
 
 
+def printed_until(capsys: Capture, marker: str, timeout: float = 10) -> str:
+    """What a serving emulator printed, read until ``marker`` shows up (or ``timeout`` passes)."""
+    text = ""
+    deadline = time.monotonic() + timeout
+    while marker not in text and time.monotonic() < deadline:
+        time.sleep(0.02)
+        text += capsys.readouterr().out
+    return text
+
+
 def test_serve_emulator_serves_until_the_event_is_set(capsys: Capture) -> None:
     stop = threading.Event()
     result: list[int] = []
     server = threading.Thread(target=lambda: result.append(serve_emulator({"Echo": Echo}, stop)))
     server.start()
-    text = ""
-    deadline = time.monotonic() + 10
-    while "HEAVISIDE_QUEUE_URL" not in text and time.monotonic() < deadline:
-        time.sleep(0.02)
-        text += capsys.readouterr().out
+    text = printed_until(capsys, "HEAVISIDE_QUEUE_URL")
     exported = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1)
                     for line in text.splitlines() if line.startswith("export "))
     try:
@@ -362,11 +368,7 @@ def test_serve_emulator_injects_the_faults_it_is_given_and_reports_them(capsys: 
     rates = FaultRates.parse("throttle=1, seed=4")
     server = threading.Thread(target=lambda: result.append(serve_emulator({}, stop, faults=rates)))
     server.start()
-    text = ""
-    deadline = time.monotonic() + 10
-    while "AWS_ENDPOINT_URL" not in text and time.monotonic() < deadline:
-        time.sleep(0.02)
-        text += capsys.readouterr().out
+    text = printed_until(capsys, "AWS_ENDPOINT_URL")
     endpoint = next(line for line in text.splitlines() if "AWS_ENDPOINT_URL" in line).split("=", 1)[1].strip("'\"")
     import boto3
     from botocore.config import Config  # type: ignore[import-untyped]
