@@ -35,11 +35,15 @@ class InvalidExecutionInput(ValueError):
 
 
 def check_execution_input(value: JSON) -> None:
-    try:
-        text = json.dumps(value, allow_nan=False)
+    try:  # measured as AWS measures the input: compact JSON text, UTF-8
+        text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidExecutionInput("Invalid State Machine Execution Input: not UTF-8 (a lone surrogate)") from None
     except (TypeError, ValueError) as exc:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: not JSON ({exc})") from None
-    size = len(text.encode("utf-8"))
+    except RecursionError:
+        raise InvalidExecutionInput("Invalid State Machine Execution Input: nested too deeply to encode") from None
     if size > PAYLOAD_LIMIT_BYTES:
         raise InvalidExecutionInput(
             f"Invalid State Machine Execution Input: {size} bytes is over the limit of {PAYLOAD_LIMIT_BYTES} "

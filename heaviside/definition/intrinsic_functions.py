@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Final
 
+from heaviside.definition.json_walks import JsonEquality, render
 from heaviside.definition.paths import Scope
 from heaviside.errors import RUNTIME, StatesError
 from heaviside.types import JSON
@@ -166,32 +167,8 @@ def _limited_text(function: str, value: JSON, label: str) -> str:
     return text
 
 
-def equality_key(value: JSON) -> Any:
-    """A hashable key equal for JSON-equal values: ``1 == 1.0``, ``1 != true``, objects unordered."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if is_number(value):
-        return ("number", value)
-    if isinstance(value, list):
-        return ("array", tuple(equality_key(item) for item in value))
-    if isinstance(value, dict):
-        return ("object", frozenset((key, equality_key(item)) for key, item in value.items()))
-    return (type(value).__name__, value)
-
-
 def _compact_json(value: JSON) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _render(value: JSON) -> str:
-    """How States.Format shows a value: strings bare, scalars JSON-style, containers Java-style."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}={_render(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_render(item) for item in value) + "]"
-    return json.dumps(value)  # null, true/false, numbers
 
 
 def _random_source(function: str, scope: Scope) -> random.Random:
@@ -219,7 +196,7 @@ def _format(args: Sequence[JSON], scope: Scope) -> JSON:
         )
     pieces = [template.parts[0]]
     for value, part in zip(values, template.parts[1:], strict=True):
-        pieces.append(_render(value))
+        pieces.append(render(value))
         pieces.append(part)
     return "".join(pieces)
 
@@ -233,10 +210,17 @@ def _string_to_json(args: Sequence[JSON], scope: Scope) -> JSON:
     def reject_constant(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON value")
 
+    def finite(literal: str) -> float:
+        number = float(literal)
+        if not math.isfinite(number):
+            raise ValueError(f"{literal} is out of the range of a double")
+        return number
+
     try:
-        return json.loads(text, parse_constant=reject_constant)
-    except ValueError as exc:
-        message = f"argument 1 is not valid JSON ({exc}): {_preview(text)}"
+        return json.loads(text, parse_constant=reject_constant, parse_float=finite)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply to parse
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        message = f"argument 1 is not valid JSON ({reason}): {_preview(text)}"
         raise _fail("States.StringToJson", message) from None
 
 
@@ -263,8 +247,9 @@ def _array_partition(args: Sequence[JSON], scope: Scope) -> JSON:
 @_register("States.ArrayContains", 2, 2)
 def _array_contains(args: Sequence[JSON], scope: Scope) -> JSON:
     items = _array("States.ArrayContains", 1, "array", args[0])
-    wanted = equality_key(args[1])
-    return any(equality_key(item) == wanted for item in items)
+    equality = JsonEquality()
+    wanted = equality.key(args[1])
+    return any(equality.key(item) == wanted for item in items)
 
 
 @_register("States.ArrayRange", 3, 3)
@@ -275,10 +260,19 @@ def _array_range(args: Sequence[JSON], scope: Scope) -> JSON:
     step = _integer(name, 3, "step", args[2])
     if step == 0:
         raise _fail(name, "argument 3 (step) must not be 0")
-    numbers = range(first, last + (1 if step > 0 else -1), step)
-    if len(numbers) > MAX_RANGE_LENGTH:
-        raise _fail(name, f"the range would have {len(numbers)} elements; the limit is {MAX_RANGE_LENGTH}")
-    return list(numbers)
+    count = range_length(first, last, step)  # counted, not built: 1e308 items must fail at once
+    if count > MAX_RANGE_LENGTH:
+        raise _fail(name, f"the range would have {count} elements; the limit is {MAX_RANGE_LENGTH}")
+    return list(range(first, last + (1 if step > 0 else -1), step))
+
+
+def range_length(first: int, last: int, step: int) -> int:
+    """How many of ``first, first + step, ...`` lie between ``first`` and ``last`` inclusive (``step != 0``).
+
+    Exact for integers of any size (``len(range(...))`` overflows beyond ``sys.maxsize``).
+    """
+    span = last - first if step > 0 else first - last
+    return 0 if span < 0 else span // abs(step) + 1
 
 
 @_register("States.ArrayGetItem", 2, 2)
@@ -302,8 +296,9 @@ def _array_length(args: Sequence[JSON], scope: Scope) -> JSON:
 def _array_unique(args: Sequence[JSON], scope: Scope) -> JSON:
     seen: set[Any] = set()
     unique: list[JSON] = []
+    equality = JsonEquality()
     for item in _array("States.ArrayUnique", 1, "array", args[0]):
-        key = equality_key(item)
+        key = equality.key(item)
         if key not in seen:
             seen.add(key)
             unique.append(item)
@@ -323,7 +318,7 @@ def _base64_decode(args: Sequence[JSON], scope: Scope) -> JSON:
     padded = text + "=" * (-len(text) % 4) if "=" not in text else text
     try:
         return base64.b64decode(padded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII text, or bytes that are not UTF-8
         raise _fail(name, f"argument 1 is not base64-encoded UTF-8 text ({exc}): {_preview(text)}") from None
 
 

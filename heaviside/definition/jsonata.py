@@ -16,7 +16,8 @@ immutable and shared by threads: everything an evaluation sees comes from its :c
   with AWS's cause texts. jlens returns ``None`` for null and undefined alike, so a ``None`` result is
   re-evaluated once through a probe, ``( $r := (EXPR); {'v': $r, 't': $type($r)} )``, which tells
   null, undefined and a function apart; its outcome is the result.
-* Runaway expressions stop at :data:`EVALUATION_TIMEOUT_S` or :data:`EVALUATION_MAX_STEPS`.
+* Runaway expressions stop at :data:`EVALUATION_TIMEOUT_S` or :data:`EVALUATION_MAX_STEPS`; data jlens
+  cannot take (nested over 1000 levels, integers beyond a double) is a ``States.QueryEvaluationError`` too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any, Final
 import jlens
 from jlens import Read
 
+from heaviside.definition.intrinsic_functions import range_length
 from heaviside.errors import QUERY_EVALUATION_ERROR, ExpressionSyntaxError, StatesError
 from heaviside.types import JSON
 
@@ -116,12 +118,13 @@ def _range(start: float | None, end: float | None, step: float | None = None) ->
     first, last, increment = _integer(start), _integer(end), _integer(step)
     if increment == 0:
         return None
-    values = range(first, last + (1 if increment > 0 else -1), increment)
-    if not values:
+    count = range_length(first, last, increment)  # counted, not built: len(range) overflows past 2**63
+    if not count:
         return None  # the step points away from the end
-    if len(values) > RANGE_MAX_ITEMS:
-        raise FunctionError("D3137", f"The range has {len(values)} items, more than the {RANGE_MAX_ITEMS} allowed")
-    return values[0] if len(values) == 1 else list(values)  # a one-item sequence is its item
+    if count > RANGE_MAX_ITEMS:
+        raise FunctionError("D3137", f"The range has {count} items, more than the {RANGE_MAX_ITEMS} allowed")
+    values = range(first, last + (1 if increment > 0 else -1), increment)
+    return values[0] if count == 1 else list(values)  # a one-item sequence is its item
 
 
 _HASHES: Final = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -252,6 +255,8 @@ class JsonataExpression:
             raise self._failure(field, f"threw an error during evaluation. {error.code}: {error}") from error
         except FunctionError as error:
             raise self._failure(field, f"threw an error during evaluation. {error}") from error
+        except (ValueError, TypeError) as error:  # jlens cannot take a binding: nested too deeply, or a huge int
+            raise self._failure(field, f"could not be evaluated: {error}") from None
         finally:
             if token is not None:
                 _RANDOM.reset(token)

@@ -4,7 +4,9 @@ Three roots exist: ``$`` (the data being processed), ``$$`` (the context object)
 ``$name`` (a workflow variable). Definite paths made only of ``.field``, ``['field']``
 and ``[index]`` steps compile to a tuple of keys and resolve with plain dict/list lookups
 (the common case, and the fast one). Anything else (wildcards, slices, filters, ``..``) is
-compiled once with jsonpath-ng and yields the list of matches, as Step Functions does.
+compiled once with jsonpath-ng and yields the list of matches, as Step Functions does; the
+jsonpath-ng extensions that are not JSONPath (arithmetic, regular expressions, string functions)
+are rejected.
 
 Reference paths (``ResultPath``) are definite paths that can also *place* a value; placing
 copies the containers along the way and never mutates its input.
@@ -13,6 +15,7 @@ copies the containers along the way and never mutates its input.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -284,6 +287,34 @@ def _compile_with_jsonpath_ng(text: str, rest: str) -> Any:
 
     normalised = "$" + rest.replace(".[", "[")
     try:
-        return parse(normalised)
+        with warnings.catch_warnings():  # its deprecated operators (| and &) are rejected just below
+            warnings.simplefilter("ignore", DeprecationWarning)
+            matcher = parse(normalised)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
         raise ExpressionSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from None
+    _check_jsonpath_features(text, matcher)
+    return matcher
+
+
+#: The jsonpath-ng nodes of plain JSONPath: fields, indices, slices, wildcards, ``..`` and filters.
+#: Its extensions (arithmetic, regular expressions, `sub`/`split`/`str`/`len`/`keys`/`sorted`,
+#: `parent`, `where`, unions) are not Step Functions' JSONPath, and some would let a definition
+#: and its input build unbounded strings (``$.s * $.n``) or backtrack for ever (``=~``, `sub`).
+_JSONPATH_NODES: Final = frozenset({"Root", "This", "Child", "Descendants", "Fields", "Index", "Slice", "Wildcard",
+                                    "Filter", "Expression"})
+_FILTER_OPERATORS: Final = frozenset({None, "==", "!=", "<", "<=", ">", ">=", "!"})
+
+
+def _check_jsonpath_features(text: str, matcher: Any) -> None:
+    from jsonpath_ng import JSONPath
+
+    stack = [matcher]
+    while stack:
+        node = stack.pop()
+        kind = type(node).__name__
+        if kind not in _JSONPATH_NODES or getattr(node, "op", None) not in _FILTER_OPERATORS:
+            feature = getattr(node, "op", None) if kind == "Expression" else kind
+            raise ExpressionSyntaxError(f"'{text}' uses {feature!r}, which is not part of Step Functions' JSONPath")
+        for value in vars(node).values():
+            values = value if isinstance(value, list | tuple) else (value,)
+            stack.extend(item for item in values if isinstance(item, JSONPath))

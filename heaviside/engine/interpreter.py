@@ -3,7 +3,8 @@
 Control states (Pass, Choice, Succeed, Fail and the bookkeeping of the others) run inline in
 one call until the machine needs the outside world: a task invocation, a wait, a fork, or
 its end. The engine never sleeps, never reads the clock (``now`` is an argument) and takes
-randomness from the ``Random`` it is given.
+randomness from the ``Random`` it is given. Data nested too deeply for a recursive step (a JSON
+encoder, a template) fails the state with ``States.Runtime``; no RecursionError leaves the engine.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ class Engine:
             events.append((state.entered_event, name, data))
             try:
                 result: Effect | Transition = body(self, state, data, variables, now, events)
-            except StatesError as exc:
+            except (StatesError, RecursionError) as caught:
+                exc = _states_error(caught, state)
                 _note_evaluation_failure(events, state, exc)
                 return Failed(exc.error, exc.cause)
             if type(result) is not tuple:
@@ -217,7 +219,8 @@ class Engine:
             children = tuple(ChildStart(processor, item, frame.variables) for item in plan.inputs)
             return Fork(frame, "Map", children, plan.max_concurrency, plan.tolerated_failure_count,
                         plan.tolerated_failure_percentage)
-        except StatesError as exc:
+        except (StatesError, RecursionError) as caught:
+            exc = _states_error(caught, state)
             _note_evaluation_failure(events, state, exc)
             return self._recover(state, frame, exc.error, exc.cause, now, events)
 
@@ -252,7 +255,8 @@ class Engine:
         try:
             output, variables = _language(state).finish(self, state, frame, result)
             check_output_size(state.name, output)
-        except StatesError as exc:
+        except (StatesError, RecursionError) as caught:
+            exc = _states_error(caught, state)
             _note_evaluation_failure(events, state, exc)
             return self._settle(state, self._recover(state, frame, exc.error, exc.cause, now, events), now, events)
         return self._exit(state, (state.next, output, variables), now, events)
@@ -271,7 +275,8 @@ class Engine:
         error_output = {"Error": error, "Cause": cause}
         try:
             output, variables = _language(state).catch(self, state, catcher, frame, error_output)
-        except StatesError as exc:
+        except (StatesError, RecursionError) as caught:
+            exc = _states_error(caught, state)
             return Failed(exc.error, exc.cause)
         return catcher.next, output, variables
 
@@ -315,6 +320,14 @@ _LANGUAGES: dict[str, Language] = {"JSONPath": jsonpath_language, "JSONata": jso
 
 def _language(state: State) -> Language:
     return _LANGUAGES[state.query_language]
+
+
+def _states_error(caught: StatesError | RecursionError, state: State) -> StatesError:
+    """A RecursionError means data or a path nested too deeply for a recursive step (a JSON encoder,
+    a jsonpath-ng match, ResultPath): the state fails with ``States.Runtime``, the execution does not crash."""
+    if isinstance(caught, StatesError):
+        return caught
+    return StatesError(RUNTIME, f"The data or a path of state '{state.name}' is nested too deeply to process")
 
 
 def _note_evaluation_failure(events: list[Event], state: State, exc: StatesError) -> None:

@@ -12,7 +12,9 @@ The fast path only runs when every value is regular: a missing key, a non-object
 value of an unexpected type (or one out of 32-bit range, or needing rounding) makes the body call
 the generic body (:func:`jsonpath_language.pass_state` / ``choice_state``) with the same arguments,
 so errors and edge cases keep their exact AWS behaviour. Everything evaluated is pure, so starting
-over in the generic body is always safe. Handled shapes (anything else gives ``None``):
+over in the generic body is always safe. A shape too deep or too long for Python's compiler (a
+``States.Format`` of thousands of values) keeps the generic body. Handled shapes (anything else
+gives ``None``):
 
 * no ``Assign``, default ``InputPath``/``OutputPath`` (and Pass: default ``ResultPath``);
 * Pass: nothing, ``Result`` alone, or ``Parameters`` (objects and arrays at any depth) whose
@@ -32,8 +34,9 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, Final
 
-from heaviside.definition.intrinsic_functions import INT32_MAX, INT32_MIN, FormatTemplate, _render
+from heaviside.definition.intrinsic_functions import INT32_MAX, INT32_MIN, FormatTemplate
 from heaviside.definition.intrinsics import IntrinsicCall, _Literal, _PathArgument
+from heaviside.definition.json_walks import render as _render
 from heaviside.definition.model import ABSENT, ChoiceState, PassState, State
 from heaviside.definition.paths import DATA, Path
 from heaviside.definition.templates import compile_expression
@@ -95,6 +98,8 @@ def specialize(state: State, spec: Mapping[str, Any]) -> Body | None:
         if isinstance(state, ChoiceState):
             return _Generator(state, jsonpath_language.choice_state).choice_body(state, spec)
     except (_Unsupported, ExpressionSyntaxError):
+        return None
+    except (RecursionError, SyntaxError):  # a template too deep or too long for Python's compiler: run generic
         return None
     return None
 

@@ -5,7 +5,8 @@ located by an RFC 6901 JSON Pointer into the definition (``""`` is the whole doc
 pointer and free of duplicates; an empty list means the definition is valid. It never raises,
 whatever it is given.
 
-Structure (types, required fields, enums, ranges, the fields each state type accepts) is checked
+The document as a whole comes first (:mod:`.document`: JSON values only, nesting bounded, at most
+1 MB). Structure (types, required fields, enums, ranges, the fields each state type accepts) is checked
 with JSON Schemas (:mod:`.schema`, run by :mod:`.structure`); the rest with Python checks:
 per-field semantics (:mod:`.fields`, :mod:`.choice_checks`, :mod:`.expressions`), JSONata
 expressions (:mod:`.jsonata_checks`: syntax, misplaced ``$states`` fields), workflow variables

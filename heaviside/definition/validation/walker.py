@@ -1,20 +1,22 @@
 """Walk a definition: machine roots, their States blocks and every state, recursing into
 Parallel branches and Map processors with pointers that continue (``/States/P/Branches/0/...``).
 
-Each state is dispatched on its ``Type``: the schema for that type runs first, then the Python
-checks. A state whose ``Type`` is missing or unknown gets that one problem and nothing else.
+The document as a whole is checked first (:mod:`.document`: plain JSON, bounded nesting, 1 MB);
+nothing else is checked when that fails. Each state is dispatched on its ``Type``: the schema for
+that type runs first, then the Python checks. A state whose ``Type`` is missing or unknown gets
+that one problem and nothing else.
 Each Parallel branch and Map processor is walked in a new inner variable scope; variables are
 resolved once everything has been walked (:mod:`.variables`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from heaviside.definition.validation.choice_checks import check_choices
 from heaviside.definition.validation.context import JSONATA, JSONPATH, Block, Context, describe
+from heaviside.definition.validation.document import check_document
 from heaviside.definition.validation.fields import TYPE_CHECKS, check_common_fields, check_language_fields
 from heaviside.definition.validation.graph_checks import check_block, check_next_end
 from heaviside.definition.validation.jsonata_checks import check_jsonata_state
@@ -23,7 +25,6 @@ from heaviside.definition.validation.structure import check_machine_schema, chec
 from heaviside.definition.validation.variables import check_variables, collect_variables
 from heaviside.errors import pointer_join
 
-MAX_DEFINITION_BYTES: Final = 1024 * 1024
 MAX_STATE_NAME: Final = 80
 ROOT: Final = ""  # the JSON Pointer of the whole document
 
@@ -33,7 +34,8 @@ def check_definition(definition: object, ctx: Context) -> None:
     if not isinstance(definition, dict):
         ctx.report(ROOT, f"a state machine definition must be a JSON object, not {describe(definition)}")
         return
-    _check_size(definition, ctx)
+    if not check_document(definition, ctx):
+        return  # not plain JSON, or nested too deeply: the checks below assume both
     declared = definition.get("QueryLanguage")
     ctx.top_language = declared if declared in QUERY_LANGUAGES else JSONPATH
     check_machine("top", definition, ROOT, ctx, JSONPATH)
@@ -146,15 +148,3 @@ def _language(node: Mapping[str, Any], pointer: str, ctx: Context, inherited: st
             message = "'QueryLanguage' can not be 'JSONPath' inside a state that uses JSONata"
         ctx.report(pointer_join(pointer, "QueryLanguage"), message)
     return declared
-
-
-def _check_size(definition: Mapping[str, Any], ctx: Context) -> None:
-    try:
-        text = json.dumps(definition, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        ctx.report(ROOT, f"the definition is not plain JSON data: {exc}")
-        return
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_DEFINITION_BYTES:
-        message = f"the definition is {size} bytes as JSON; the limit is {MAX_DEFINITION_BYTES} bytes (1 MB)"
-        ctx.report(ROOT, message)
