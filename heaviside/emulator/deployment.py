@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
 
 from heaviside.backends.aws.config import AwsConfig
 from heaviside.backends.aws.runtime import AwsRuntime, bootstrap, build_runtime, set_default_runtime
@@ -47,6 +48,7 @@ class EmulatedDeployment:
         self.skip_waits = skip_waits
         self.clock: Clock = VirtualClock() if skip_waits else RealClock()
         self.name = name
+        self.workers = workers
         self.visibility_timeout = visibility_timeout
         self.emulator = Emulator(port=port, region=REGION, duplicate_deliveries=duplicate_deliveries,
                                  workers=workers, retry_delay_seconds=0.05, faults=faults)
@@ -64,9 +66,11 @@ class EmulatedDeployment:
         return self.emulator.endpoint
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` on the emulator."""
+        """A boto3 client for ``service`` on the emulator (its connection pool as big as the Lambda
+        workers that share it, plus room for the queue pollers and the caller)."""
         return boto3.client(service, endpoint_url=self.emulator.endpoint, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=Config(max_pool_connections=self.workers + 16))
 
     @property
     def task_failure_function(self) -> str:

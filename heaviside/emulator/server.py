@@ -22,6 +22,7 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from heaviside.emulator import moto_speedups
 from heaviside.emulator.faults import FaultyServices
 from heaviside.emulator.lambda_api import EmulatorStats, LambdaApi
 from heaviside.emulator.queue_delivery import WAIT_TIME_SECONDS, QueuePoller
@@ -93,6 +94,7 @@ class Emulator:
         self.region = region
         self.duplicate_deliveries = duplicate_deliveries
         self.stats = EmulatorStats()
+        moto_speedups.install()
         #: The injected faults (None: none); ``faults.counts`` says how many of each.
         self.faults = FaultDice(faults) if faults is not None and faults.any else None
         self._lambda = LambdaApi(
