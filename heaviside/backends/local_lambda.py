@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from heaviside.definition.integrations import parse_integration
 from heaviside.engine.effects import InvokeTask
 from heaviside.errors import TASK_FAILED
 from heaviside.runtime.invocation import Handler, call_handler
@@ -112,6 +113,10 @@ class LambdaPool:
 
     def invoke(self, ticket: int, effect: InvokeTask) -> TaskResult:
         name, handler = self.resolve(effect)
+        if handler is None and effect.task_token is None and parse_integration(effect.resource) is not None:
+            outcome = _integrations().run(effect) if _integrations().handles(effect.resource) else None
+            if outcome is not None:  # a service integration, made through boto3 (AWS_ENDPOINT_URL, credentials...)
+                return TaskResult(ticket, outcome.output, outcome.error, outcome.cause)
         if handler is None:
             return TaskResult(ticket, error=_missing_error(effect), cause=self._missing_cause(effect, name))
         context = LambdaContext(name, effect.timeout_seconds, effect.context)
@@ -131,3 +136,18 @@ def _missing_error(effect: InvokeTask) -> str:
     if effect.function_name is not None or effect.event_prefix == "LambdaFunction":
         return "Lambda.ResourceNotFoundException"
     return TASK_FAILED
+
+
+_RUNNER: Any = None
+
+
+def _integrations() -> Any:
+    """The process's integration runner (boto3 clients from the environment), made on first use."""
+    global _RUNNER
+    if _RUNNER is None:
+        try:
+            from heaviside.backends.aws.integrations import IntegrationRunner
+        except ImportError as exc:  # pragma: no cover - the [aws] extra is not installed
+            raise RuntimeError("service integrations need boto3: pip install 'heaviside[aws]'") from exc
+        _RUNNER = IntegrationRunner()
+    return _RUNNER

@@ -94,7 +94,7 @@ class EmulatedDeployment:
                            allowed_functions=self.allowed_functions,
                            signing_secret=self._signing_secret(clients["secretsmanager"]))
         config = bootstrap(wanted, clients=clients, visibility_timeout=self.visibility_timeout)
-        runtime = build_runtime(config, clock=self.clock, clients=clients)
+        runtime = build_runtime(config, clock=self.clock, clients=clients, client_factory=self.client)
         self._runtime = runtime
         set_default_runtime(runtime)  # for handlers the user already wrapped with @task
         failures = self.task_failure_function

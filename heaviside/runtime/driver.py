@@ -50,7 +50,6 @@ from heaviside.engine.effects import (
     Succeeded,
 )
 from heaviside.engine.interpreter import Engine
-from heaviside.engine.tasks import resource_details
 from heaviside.runtime.callback_tasks import CALLBACK_TIMER_KIND, CallbackTasks
 from heaviside.runtime.clock import Clock, RealClock
 from heaviside.runtime.envelope import (
@@ -82,23 +81,21 @@ from heaviside.runtime.ports import (
     Dispatcher,
     ExecutionAlreadyExists,
     ExecutionStore,
+    Integrations,
     JoinStore,
     TimedEvent,
     TokenStore,
 )
 from heaviside.runtime.reception import Reception
+from heaviside.runtime.task_endings import TaskEndings, TaskInProgress
 from heaviside.runtime.tokens import issue_token
 from heaviside.types import JSON
 
+__all__ = ["Driver", "TaskInProgress", "TaskRun"]
 log = logging.getLogger("heaviside.driver")
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
-
-
-class TaskInProgress(RuntimeError):
-    """Another delivery of this task envelope is running it now: raised so that Lambda retries this
-    one later, when the other has committed (and the retry finds a duplicate) or its lease has run out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +106,7 @@ class TaskRun:
     reason: str  # "ran", "duplicate", "recovered" or "stopped"
 
 
-class Driver(Reception, Joining, CallbackTasks, ExecutionTimers):
+class Driver(Reception, TaskEndings, Joining, CallbackTasks, ExecutionTimers):
     """Carries executions forward on top of the ports (see the module docstring)."""
 
     def __init__(
@@ -129,12 +126,14 @@ class Driver(Reception, Joining, CallbackTasks, ExecutionTimers):
         signer: EnvelopeSigner | None = None,
         functions: FunctionPolicy | None = None,
         log_payloads: bool = False,
+        integrations: Integrations | None = None,
     ) -> None:
         self.definitions, self.commits, self.joins, self.tokens = definitions, commits, joins, tokens
         self.signer = signer if signer is not None else EnvelopeSigner()
         self.functions = functions if functions is not None else FunctionPolicy()
         #: Log each task's input and result (off by default: payloads may hold personal data or secrets).
         self.log_payloads = log_payloads
+        self.integrations = integrations  # service integrations made inline (None: none)
         if self.signer.key is not None:
             dispatcher = SignedDispatcher(dispatcher, self.signer)
         self.executions, self.dispatcher, self.payloads = executions, dispatcher, payloads
@@ -215,34 +214,6 @@ class Driver(Reception, Joining, CallbackTasks, ExecutionTimers):
                      json.dumps(outcome.output, ensure_ascii=False) if outcome.error is None else outcome.error)
         self._task_ended(place, envelope.seq, effect, outcome, started)
         return TaskRun(outcome, "ran")
-
-    def fail_task(self, event: Mapping[str, Any], error: str, cause: str, owner: str) -> str:
-        """Fail a task whose Lambda never finished it (killed by its timeout, out of memory, its
-        asynchronous retries exhausted): the Task's Retry/Catch apply as to any other error.
-
-        ``owner`` is the request id of the failed invocation (Lambda keeps it across its
-        retries), so the claim that invocation left is taken over; a claim another delivery
-        still holds raises :class:`TaskInProgress` (that delivery will finish the task).
-        Returns "failed", or why nothing was done ("duplicate", "recovered", "stopped").
-        """
-        envelope, effect = self._task_envelope(event)
-        place = self._place_of(envelope)
-        seen = self._seen(place, envelope.id)
-        if seen is not None:
-            return seen
-        if not self.commits.claim(place.execution.id, envelope.id, owner, self.wall() + MAX_DELAY_SECONDS):
-            raise TaskInProgress(f"task {envelope.id} is being run by another delivery")
-        self._task_ended(place, envelope.seq, effect, HandlerOutcome(error=error, cause=cause), self.clock.now())
-        return "failed"
-
-    def _task_ended(self, place: Place, seq: int, effect: InvokeTask, outcome: HandlerOutcome,
-                    started: datetime) -> None:
-        """Record the task's start and outcome, then go on from it (Retry/Catch, the next states)."""
-        now = self.clock.now()
-        step = self._engine(place).task_ended(effect, now, output=outcome.output, error=outcome.error,
-                                              cause=outcome.cause)
-        started_event: Event = (effect.event_prefix + "Started", None, resource_details(effect.resource))
-        self._trigger(place, seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
 
     def resume(self, event: Mapping[str, Any]) -> str:
         """Carry out a resume envelope (a Wait or retry backoff that is due, or not yet), or the
@@ -327,11 +298,12 @@ class Driver(Reception, Joining, CallbackTasks, ExecutionTimers):
         execution = place.execution
         if isinstance(effect, InvokeTask):
             function = self.functions.target(effect.function_ref, effect.function_name or effect.resource)
-            refusal = self.functions.refusal(function)
-            if refusal is not None:  # never invoked: the Task fails, its Retry/Catch apply
-                step = self._engine(place).task_ended(effect, now, error=NOT_ALLOWED_ERROR, cause=refusal)
-                actions, more = ([], []) if step.effect is None else self._plan(place, seq + 1, step.effect, now)
-                return actions, [*step.events, *more]
+            if self.integrations is not None and effect.task_token is None and \
+                    self.integrations.handles(effect.resource):  # made here, no Lambda hop
+                return self._ended_here(place, seq, effect, self.integrations.run(effect), now, started=True)
+            if (refusal := self.functions.refusal(function)) is not None:  # never invoked
+                return self._ended_here(place, seq, effect, HandlerOutcome(error=NOT_ALLOWED_ERROR, cause=refusal),
+                                        now, started=False)
             event = encode(place.definition_hash, execution, place.branch, seq, effect, store=self.payloads,
                            threshold=self.threshold)
             return [{"do": "invoke", "function": function, "event": event}], []

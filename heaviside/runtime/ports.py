@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from heaviside.definition.model import Definition
-from heaviside.engine.effects import Event
+from heaviside.engine.effects import Event, InvokeTask
+from heaviside.runtime.invocation import HandlerOutcome
 from heaviside.types import JSON
 
 #: A history event with the instant it happened.
@@ -169,6 +170,16 @@ class Dispatcher(Protocol):
 
     def dead_letter(self, event: Any, reason: str) -> None:
         """Keep an event that can never be carried out (a malformed or forged envelope) with its reason."""
+
+
+class Integrations(Protocol):
+    """Service integrations made inline, where the execution already runs (no Lambda hop)."""
+
+    def handles(self, resource: str) -> bool:
+        """Whether a Task with this resource is an integration made here."""
+
+    def run(self, effect: InvokeTask) -> HandlerOutcome:
+        """Make the Task's call; its outcome as a handler's would be."""
 
 
 @dataclass(frozen=True, slots=True)

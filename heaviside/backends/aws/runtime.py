@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from heaviside.backends.aws.config import AwsConfig, ConfigurationError
 from heaviside.backends.aws.definitions import S3DefinitionStore
 from heaviside.backends.aws.dispatch import LambdaSqsDispatcher
 from heaviside.backends.aws.executions import DynamoExecutionStore
+from heaviside.backends.aws.integrations import IntegrationRunner
 from heaviside.backends.aws.joins import DynamoJoinStore
 from heaviside.backends.aws.payloads import S3PayloadStore
 from heaviside.backends.aws.retention import Retention
@@ -66,9 +68,11 @@ class AwsRuntime:
         return stopped
 
 
-def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
-                  clients: dict[str, Any] | None = None) -> AwsRuntime:
-    """The runtime on ``config``'s resources; ``clients`` overrides boto3 clients by service name."""
+def build_runtime(config: AwsConfig, *, clock: Clock | None = None, clients: dict[str, Any] | None = None,
+                  client_factory: Callable[[str], Any] | None = None) -> AwsRuntime:
+    """The runtime on ``config``'s resources; ``clients`` overrides boto3 clients by service name,
+    ``client_factory`` makes the others (service integrations call any service; default: boto3's
+    clients from the environment)."""
     given = clients or {}
     s3, dynamodb, sqs = (_client(given, service) for service in ("s3", "dynamodb", "sqs"))
     payloads = S3PayloadStore(config.bucket, client=s3)
@@ -93,6 +97,7 @@ def build_runtime(config: AwsConfig, *, clock: Clock | None = None,
         signer=EnvelopeSigner(signing_key(config, given)),
         functions=policy,
         log_payloads=config.log_payloads,
+        integrations=IntegrationRunner(lambda name: given.get(name) or (client_factory or default_client)(name)),
     )
     return AwsRuntime(config, driver, executions, commits, dispatcher, sqs)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from heaviside.definition.integrations import integration_problem
 from heaviside.definition.validation.context import JSONATA, JSONPATH, Context, quoted_list
 from heaviside.definition.validation.expressions import (
     check_assign,
@@ -95,6 +96,9 @@ def check_common_fields(state_type: str, state: State, pointer: str, ctx: Contex
 
 
 def check_task(state: State, pointer: str, ctx: Context, language: str) -> None:
+    resource = state.get("Resource")
+    if isinstance(resource, str) and (refused := integration_problem(resource)) is not None:
+        ctx.report(pointer_join(pointer, "Resource"), refused)
     credentials = state.get("Credentials")
     if isinstance(credentials, dict) and "RoleArn" not in credentials and "RoleArn.$" not in credentials:
         message = "required field 'RoleArn' is missing from 'Credentials'"

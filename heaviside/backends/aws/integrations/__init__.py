@@ -1,0 +1,72 @@
+"""Service integrations run inline, through boto3, in the Lambda (or process) already running.
+
+Step Functions calls a service for each integration Task and charges a transition for it;
+heaviside makes the call where the execution already is: the task Lambda that reached the Task
+on AWS, the local process with ``heaviside run``. :class:`IntegrationRunner` runs:
+
+* the optimized integrations ``dynamodb:getItem|putItem|updateItem|deleteItem``,
+  ``sqs:sendMessage``, ``sns:publish``, ``events:putEvents``
+  (:mod:`~heaviside.backends.aws.integrations.optimized`);
+* ``aws-sdk:SERVICE:apiAction`` for any service and action boto3 knows
+  (:mod:`~heaviside.backends.aws.integrations.sdk`);
+
+request-response only (``.waitForTaskToken`` and ``states:startExecution`` are not run inline
+yet; ``lambda:invoke`` stays heaviside's own task invocation). Failures carry Step Functions'
+error names (:mod:`~heaviside.backends.aws.integrations.errors`) so Retry and Catch match as on
+AWS. A call is an effect like a task handler: if the Lambda dies before the outcome is
+committed, the retried delivery makes it again (at-least-once).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from heaviside.backends.aws._clients import default_client
+from heaviside.backends.aws.integrations import optimized, sdk
+from heaviside.backends.aws.integrations.optimized import IntegrationFailed
+from heaviside.definition.integrations import parse_integration
+from heaviside.engine.effects import InvokeTask
+from heaviside.runtime.invocation import HandlerOutcome
+
+__all__ = ["IntegrationFailed", "IntegrationRunner"]
+
+
+class IntegrationRunner:
+    """Runs the integrations heaviside supports inline; ``client_for(service)`` gives boto3 clients
+    (default: clients from the environment, e.g. ``AWS_ENDPOINT_URL`` for the emulator)."""
+
+    def __init__(self, client_for: Callable[[str], Any] | None = None) -> None:
+        self._given = client_for
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client_for(self, service: str) -> Any:
+        """The boto3 client for ``service`` (made once)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = (self._given or default_client)(service)
+            return self._clients[service]
+
+    @staticmethod
+    def handles(resource: str) -> bool:
+        """Whether ``resource`` is an integration this runner makes (request-response)."""
+        integration = parse_integration(resource)
+        if integration is None or integration.pattern:
+            return False
+        return integration.sdk or f"{integration.service}:{integration.action}" in optimized.ACTIONS
+
+    def run(self, effect: InvokeTask) -> HandlerOutcome:
+        """Make the call of the Task ``effect``; its outcome as a handler's would be."""
+        integration = parse_integration(effect.resource)
+        assert integration is not None and self.handles(effect.resource)
+        try:
+            if integration.sdk:
+                result = sdk.call(integration.sdk_service, integration.action, effect.payload, self.client_for)
+            else:
+                result = optimized.call(f"{integration.service}:{integration.action}", effect.payload,
+                                        effect.context, self.client_for)
+        except IntegrationFailed as failed:
+            return HandlerOutcome(error=failed.error, cause=failed.cause)
+        return HandlerOutcome(output=result)
