@@ -49,15 +49,23 @@ class Integration:
         return self.service.removeprefix("aws-sdk:") if self.sdk else ""
 
 
-def parse_integration(resource: str) -> Integration | None:
-    """The integration ``resource`` names, or None if it is not an ``arn:...:states:::`` resource
-    heaviside knows (Lambda function ARNs and anything else give None)."""
+def _split(resource: str) -> tuple[str, str] | None:
+    """(API, pattern) of an ``arn:...:states:::`` resource (``("dynamodb:putItem", "")``), else None."""
     match = _ARN.match(resource)
     if match is None:
         return None
     rest = match.group("rest")
     pattern = next((suffix for suffix in PATTERNS if rest.endswith(suffix)), "")
-    api = rest[: len(rest) - len(pattern)]
+    return rest[: len(rest) - len(pattern)], pattern
+
+
+def parse_integration(resource: str) -> Integration | None:
+    """The integration ``resource`` names, or None if it is not an ``arn:...:states:::`` resource
+    heaviside knows (Lambda function ARNs and anything else give None)."""
+    split = _split(resource)
+    if split is None:
+        return None
+    api, pattern = split
     sdk = _SDK.match(api)
     if sdk is not None:
         return Integration("aws-sdk:" + sdk.group("service"), sdk.group("action"), pattern)
@@ -78,12 +86,10 @@ def integration_problem(resource: str) -> str | None:
     does not offer. Other services' optimized integrations (glue, ecs, batch...) are left alone:
     Step Functions has them, heaviside runs them only through a handler registered locally.
     """
-    match = _ARN.match(resource)
-    if match is None:
+    split = _split(resource)
+    if split is None:
         return None
-    rest = match.group("rest")
-    pattern = next((suffix for suffix in PATTERNS if rest.endswith(suffix)), "")
-    api = rest[: len(rest) - len(pattern)]
+    api, pattern = split
     if api.startswith("aws-sdk:"):
         ok = _SDK.match(api) is not None and pattern in ("", ".waitForTaskToken")
     elif api.partition(":")[0] in _OPTIMIZED_SERVICES:
