@@ -15,6 +15,7 @@ every scenario injected faults and had no wrong or stuck execution.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import threading
@@ -281,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     for backend in backends:
         for scenario in args.scenario or list(SCENARIOS):
-            rates = SCENARIOS[scenario]
-            rates = FaultRates(**{**{k: getattr(rates, k) for k in rates.__dataclass_fields__}, "seed": args.seed})
+            rates = dataclasses.replace(SCENARIOS[scenario], seed=args.seed)
             print(f"{backend} / {scenario} ...", file=sys.stderr)
             outcome = RUNNERS[backend](scenario, rates, args.executions)
             for problem in outcome.problems[:10]:

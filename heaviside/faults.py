@@ -18,7 +18,7 @@ decides, so a run can be repeated.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from random import Random
 
 KINDS = ("duplicate", "race", "crash", "throttle", "server_error")
@@ -62,28 +62,20 @@ class FaultRates:
         return cls(**values)  # type: ignore[arg-type]
 
 
-@dataclass
 class FaultCounts:
     """How many faults of each kind were injected (thread-safe)."""
 
-    duplicate: int = 0
-    race: int = 0
-    crash: int = 0
-    throttle: int = 0
-    server_error: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    def __init__(self) -> None:
+        self._counts = dict.fromkeys(KINDS, 0)
+        self._lock = threading.Lock()
 
     def add(self, kind: str) -> None:
         with self._lock:
-            setattr(self, kind, getattr(self, kind) + 1)
+            self._counts[kind] += 1
 
     def as_dict(self) -> dict[str, int]:
         with self._lock:
-            return {item.name: getattr(self, item.name) for item in fields(self) if not item.name.startswith("_")}
-
-    @property
-    def total(self) -> int:
-        return sum(self.as_dict().values())
+            return dict(self._counts)
 
 
 class FaultDice:

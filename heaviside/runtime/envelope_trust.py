@@ -78,13 +78,12 @@ def _ident(event: Mapping[str, Any]) -> str:
 
 def check_place(definition: Definition, branch: BranchPath, state: str, kind: str, purpose: str = "") -> None:
     """Raise :class:`EnvelopeError` unless ``branch`` leads to a block of ``definition`` that has
-    ``state``, of a type an envelope of ``kind`` ("task" or "resume" with ``purpose``) can name."""
+    ``state``, of a type an envelope of ``kind`` ("task" or "resume" with ``purpose``) can name.
+    ``branch`` comes from :func:`~heaviside.runtime.envelope.decode`, which refuses negative numbers."""
     machine: Machine = definition.machine
     for depth, (name, fork_seq, index) in enumerate(branch):
         where = f"branch step {depth} ({name!r}, {fork_seq}, {index})"
         parent = machine.states.get(name)
-        if fork_seq < 0 or index < 0:
-            raise EnvelopeError(f"{where}: negative sequence or index")
         if isinstance(parent, ParallelState):
             if index >= len(parent.branches):
                 raise EnvelopeError(f"{where}: Parallel state {name!r} has {len(parent.branches)} branches")

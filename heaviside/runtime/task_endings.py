@@ -80,8 +80,7 @@ class TaskEndings:
         now = self.clock.now()
         step = self._engine(place).task_ended(effect, now, output=outcome.output, error=outcome.error,
                                               cause=outcome.cause)
-        started_event: Event = (effect.event_prefix + "Started", None, resource_details(effect.resource))
-        self._trigger(place, seq, [(started, started_event), *timed(step.events, now)], step.effect, now)
+        self._trigger(place, seq, [(started, _started(effect)), *timed(step.events, now)], step.effect, now)
 
     def _ended_here(self, place: Place, seq: int, effect: InvokeTask, outcome: HandlerOutcome, now: datetime, *,
                     started: bool) -> tuple[list[Action], list[Event]]:
@@ -90,6 +89,10 @@ class TaskEndings:
         step = self._engine(place).task_ended(effect, now, output=outcome.output, error=outcome.error,
                                               cause=outcome.cause)
         actions, more = ([], []) if step.effect is None else self._plan(place, seq + 1, step.effect, now)
-        start: list[Event] = [(effect.event_prefix + "Started", None, resource_details(effect.resource))]
-        return actions, [*(start if started else []), *step.events, *more]
+        return actions, [*([_started(effect)] if started else []), *step.events, *more]
 
+
+
+def _started(effect: InvokeTask) -> Event:
+    """The ``LambdaFunctionStarted`` / ``TaskStarted`` event of ``effect``."""
+    return (effect.event_prefix + "Started", None, resource_details(effect.resource))

@@ -63,10 +63,11 @@ class LambdaSqsDispatcher:
             log.error("no dead-letter queue configured (HEAVISIDE_DLQ_URL): the rejected event is dropped")
             return
         body = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-        if len(body.encode("utf-8")) > MAX_DEAD_LETTER_BODY and self.payloads is not None:
-            ref = self.payloads.put(f"rejected/{uuid.uuid4().hex}.json", body.encode("utf-8"))
-            body = json.dumps({"rejected": ref, "bytes": len(body.encode("utf-8"))})
-        elif len(body.encode("utf-8")) > MAX_DEAD_LETTER_BODY:
+        data = body.encode("utf-8")
+        if len(data) > MAX_DEAD_LETTER_BODY and self.payloads is not None:
+            ref = self.payloads.put(f"rejected/{uuid.uuid4().hex}.json", data)
+            body = json.dumps({"rejected": ref, "bytes": len(data)})
+        elif len(data) > MAX_DEAD_LETTER_BODY:
             body = json.dumps({"rejected": "(too big for the queue and no payload store)",
                                "start": body[:10_000]})
         self.sqs_client.send_message(QueueUrl=self.dlq_url, MessageBody=body, MessageAttributes={

@@ -59,8 +59,8 @@ class IntegrationRunner:
 
     def run(self, effect: InvokeTask) -> HandlerOutcome:
         """Make the call of the Task ``effect``; its outcome as a handler's would be."""
-        integration = parse_integration(effect.resource)
-        assert integration is not None and self.handles(effect.resource)
+        integration = parse_integration(effect.resource)  # handles() said it is one
+        assert integration is not None
         try:
             if integration.sdk:
                 result = sdk.call(integration.sdk_service, integration.action, effect.payload, self.client_for)
